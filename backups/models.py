@@ -1,0 +1,331 @@
+"""Checkpoint items (CSBS backups), their volume backups and replication records, and API tokens.
+
+Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
+does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
+rendered API JSON (``backups.schema.render_item``), so a page of the list is a concatenation of
+stored documents; ``backups.services`` keeps it current on every write.
+"""
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import choices
+from .fields import CodePointCharField
+from .schema import dumps, render_item
+from .sorting import NULL_DATETIME_SENTINEL
+
+ID_LENGTH = 128
+
+
+def fold(text):
+    """The case-insensitive search form of a name (the ``name``/``resource_name`` filters)."""
+    return (text or "").casefold()
+
+
+def _nulls_last(field):
+    """The sort expression of a nullable key: NULL larger than every value (see backups.sorting)."""
+    return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
+
+
+class CheckpointItem(models.Model):
+    """One backup of one resource (a CSBS ``checkpoint_item``), owned by one project."""
+
+    # --- the item ------------------------------------------------------------------------
+    id = CodePointCharField(primary_key=True, max_length=ID_LENGTH)
+    project_id = models.CharField(max_length=64, help_text="Owner project (tenant).")
+    checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    name = CodePointCharField(max_length=255, blank=True)
+    description = models.TextField(null=True, blank=True)
+    status = CodePointCharField(max_length=32, choices=choices.ItemStatus.choices)
+    resource_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    resource_type = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(null=True, blank=True)
+    protected_at = models.DateTimeField(null=True, blank=True)
+    policy_id = models.CharField(
+        max_length=ID_LENGTH, null=True, blank=True, help_text="Backup policy that produced the item."
+    )
+    extra = models.JSONField(default=dict, blank=True, help_text="Item keys the seed does not list.")
+
+    # --- backup_data: the server's metadata --------------------------------------------------
+    openstack_region_name = models.CharField(
+        "__openstack_region_name", max_length=255, null=True, blank=True
+    )
+    cloudservicetype = models.CharField(max_length=255, null=True, blank=True)
+    disk = models.JSONField(null=True, blank=True, help_text="String or number, kept as given.")
+    imagetype = models.CharField(
+        max_length=16, null=True, blank=True, choices=choices.ServerImageType.choices
+    )
+    ram = models.JSONField(null=True, blank=True, help_text="MB; string or number, kept as given.")
+    vcpus = models.JSONField(null=True, blank=True, help_text="String or number, kept as given.")
+    eip = models.CharField("EIP", max_length=64, null=True, blank=True)
+    private_ip = models.CharField("private IP", max_length=64, null=True, blank=True)
+    backup_data_extra = models.JSONField(default=dict, blank=True)
+
+    # --- extend_info ---------------------------------------------------------------------
+    auto_trigger = models.BooleanField(null=True, blank=True)
+    average_speed = models.BigIntegerField(null=True, blank=True)
+    copy_from = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    copy_status = models.CharField(max_length=32, null=True, blank=True)
+    fail_code = models.JSONField(default=dict, blank=True)
+    fail_op = models.CharField(max_length=16, null=True, blank=True, choices=choices.FailOp.choices)
+    fail_reason = models.TextField(null=True, blank=True)
+    image_type = models.CharField(
+        max_length=16, null=True, blank=True, choices=choices.ImageType.choices
+    )
+    incremental = models.BooleanField(null=True, blank=True)
+    progress = models.IntegerField(null=True, blank=True)
+    resource_az = models.CharField("AZ", max_length=64, null=True, blank=True)
+    resource_name = models.CharField(max_length=255, null=True, blank=True)
+    extend_resource_type = models.CharField(
+        "extend_info.resource_type", max_length=64, null=True, blank=True
+    )
+    size = models.BigIntegerField(null=True, blank=True, help_text="MB")
+    space_saving_ratio = models.IntegerField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    supported_restore_mode = models.CharField(
+        max_length=16, null=True, blank=True, choices=choices.SupportedRestoreMode.choices
+    )
+    os_images_data = models.JSONField(default=list, blank=True)
+    support_lld = models.BooleanField(null=True, blank=True)
+    retention_duration = models.IntegerField(null=True, blank=True, help_text="Days; -1 forever.")
+    dec = models.BooleanField("DEC", null=True, blank=True, help_text="Dedicated backup.")
+    dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
+    extend_info_extra = models.JSONField(default=dict, blank=True)
+
+    # --- derived, kept current by backups.services ---------------------------------------------
+    name_folded = models.TextField(editable=False, default="")
+    resource_name_folded = models.TextField(editable=False, default="")
+    document = models.TextField(editable=False, default="", help_text="The item's API JSON.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Tenant pages: (project, sort key, id) for every sort key.
+            models.Index(fields=["project_id", "created_at", "id"], name="item_proj_created"),
+            models.Index(
+                "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
+            ),
+            models.Index(fields=["project_id", "name", "id"], name="item_proj_name"),
+            models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
+            models.Index(
+                "project_id", _nulls_last("protected_at"), "id", name="item_proj_protected"
+            ),
+            models.Index(fields=["project_id", "id"], name="item_proj_id"),
+            # all_tenants pages.
+            models.Index(fields=["created_at", "id"], name="item_created"),
+            models.Index(_nulls_last("updated_at"), "id", name="item_updated"),
+            models.Index(fields=["name", "id"], name="item_name"),
+            models.Index(fields=["status", "id"], name="item_status"),
+            models.Index(_nulls_last("protected_at"), "id", name="item_protected"),
+            # Filters.
+            models.Index(fields=["resource_id"], name="item_resource_id"),
+            models.Index(fields=["checkpoint_id"], name="item_checkpoint_id"),
+            models.Index(fields=["policy_id"], name="item_policy_id"),
+            models.Index(fields=["resource_type"], name="item_resource_type"),
+            models.Index(fields=["resource_az"], name="item_resource_az"),
+            models.Index(fields=["image_type"], name="item_image_type"),
+            models.Index(fields=["eip"], name="item_eip"),
+            models.Index(fields=["private_ip"], name="item_private_ip"),
+            models.Index(fields=["dec"], name="item_dec"),
+            models.Index(fields=["resource_name"], name="item_resource_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name or self.id} ({self.status})"
+
+    def derive(self, volume_backups, replication_records):
+        """Set the derived columns (search forms, ``document``) from the fields and these children."""
+        self.name_folded = fold(self.name)
+        self.resource_name_folded = fold(self.resource_name)
+        self.document = dumps(render_item(self, volume_backups, replication_records))
+
+    def children(self):
+        """``(volume_backups, replication_records)`` as stored, in order; empty when unsaved."""
+        if self._state.adding:
+            return [], []
+        return list(self.volume_backups.all()), list(self.replication_records.all())
+
+    def save(self, *args, **kwargs):
+        self.derive(*self.children())
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_folded", "resource_name_folded", "document"}
+        super().save(*args, **kwargs)
+
+    def refresh_document(self):
+        """Re-render from the database after the children changed, and store the result."""
+        self.derive(*self.children())
+        type(self).objects.filter(pk=self.pk).update(
+            name_folded=self.name_folded,
+            resource_name_folded=self.resource_name_folded,
+            document=self.document,
+        )
+
+    @property
+    def is_failed(self):
+        return self.status == choices.ItemStatus.ERROR or bool(self.fail_op)
+
+
+class VolumeBackup(models.Model):
+    """One disk's backup inside an item (``extend_info.volume_backups[]``), in the item's order."""
+
+    item = models.ForeignKey(CheckpointItem, on_delete=models.CASCADE, related_name="volume_backups")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
+    volume_backup_id = models.CharField("id", max_length=ID_LENGTH, null=True, blank=True)
+    name = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=32, null=True, blank=True)
+    average_speed = models.BigIntegerField(null=True, blank=True)
+    bootable = models.BooleanField(null=True, blank=True)
+    image_type = models.CharField(
+        max_length=16, null=True, blank=True, choices=choices.VolumeImageType.choices
+    )
+    incremental = models.BooleanField(null=True, blank=True)
+    size = models.BigIntegerField(null=True, blank=True, help_text="MB")
+    source_volume_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_volume_size = models.BigIntegerField(null=True, blank=True, help_text="GB")
+    source_volume_name = models.CharField(max_length=255, null=True, blank=True)
+    space_saving_ratio = models.IntegerField(null=True, blank=True)
+    snapshot_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_volume_service_type = models.CharField(
+        max_length=16, null=True, blank=True, choices=choices.VolumeServiceType.choices
+    )
+    dec_size = models.JSONField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="volume_backup_position")
+        ]
+        indexes = [
+            models.Index(fields=["source_volume_id"], name="vb_source_volume"),
+            models.Index(fields=["volume_backup_id"], name="vb_id"),
+        ]
+
+    def __str__(self):
+        return self.name or self.volume_backup_id or f"volume backup {self.position}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.item.refresh_document()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.item.refresh_document()
+        return result
+
+
+class ReplicationRecord(models.Model):
+    """One replication of an item to another region or project (``replication_records[]``)."""
+
+    item = models.ForeignKey(
+        CheckpointItem, on_delete=models.CASCADE, related_name="replication_records"
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
+    record_id = models.CharField("id", max_length=ID_LENGTH, null=True, blank=True)
+    status = models.CharField(
+        max_length=32, null=True, blank=True, choices=choices.ReplicationStatus.choices
+    )
+    source_region = models.CharField(max_length=64, null=True, blank=True)
+    source_project_id = models.CharField(max_length=64, null=True, blank=True)
+    source_checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_checkpoint_item_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    destination_region = models.CharField(max_length=64, null=True, blank=True)
+    destination_project_id = models.CharField(max_length=64, null=True, blank=True)
+    destination_checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    destination_checkpoint_item_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    plan_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True, help_text="When replication started.")
+    extra_info = models.JSONField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="replication_record_position")
+        ]
+        indexes = [
+            models.Index(fields=["destination_checkpoint_item_id"], name="rr_dest_item"),
+            models.Index(fields=["destination_region"], name="rr_dest_region"),
+        ]
+
+    def __str__(self):
+        return f"{self.record_id or self.pk}: {self.destination_region} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.item.refresh_document()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.item.refresh_document()
+        return result
+
+
+class ProjectMembership(models.Model):
+    """A user may read the backups of a project (browse pages, session-authenticated API)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
+    )
+    project_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project_id"], name="membership_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.project_id}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        now = timezone.now()
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """An ``X-Auth-Token``: only its SHA-256 is stored; the token itself is shown once."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    project_id = models.CharField(max_length=64)
+    is_admin = models.BooleanField(default=False, help_text="May use all_tenants.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False, help_text="First characters, to tell tokens apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user}, {self.project_id})"
+
+    @staticmethod
+    def hash(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user, project_id, is_admin=False, expires_at=None):
+        """Create a token; return ``(token, key)``. The key is not stored and cannot be recovered."""
+        key = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            project_id=project_id,
+            is_admin=is_admin,
+            expires_at=expires_at,
+            key_hash=cls.hash(key),
+            prefix=key[: cls.PREFIX_LENGTH],
+        )
+        return token, key
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()

@@ -1,0 +1,67 @@
+"""Timestamps as CSBS writes and reads them.
+
+Written: UTC, no offset, six fraction digits — ``2017-04-15T04:20:37.277880``.
+Read (import files and the ``start_time``/``end_time`` parameters): ISO 8601 extended format with
+a time of day — ``YYYY-MM-DDTHH:MM[:SS[.fraction]]`` — a space may stand for the ``T``, then
+optionally ``Z`` or an offset ``±HH:MM`` (or ``±HHMM``); no offset means UTC. Fractions beyond
+microseconds are truncated. A date alone is refused: for ``end_time`` it is ambiguous (the start
+or the end of that day?), and a backup's instant always has a time.
+"""
+import datetime as dt
+import re
+
+from .sorting import NULL_DATETIME_SENTINEL
+
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ]"
+    r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,9}))?)?"
+    r"(?P<zone>Z|z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+
+FORMAT_HINT = "an ISO 8601 time such as 2017-04-18T01:21:52.701973 (Z or ±HH:MM allowed)"
+
+
+def parse_timestamp(value):
+    """Parse ``value`` into an aware UTC datetime; raise ``ValueError`` saying what is expected."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, {FORMAT_HINT}")
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError(f"a date alone is ambiguous: give a time too, {FORMAT_HINT}")
+        raise ValueError(f"is not {FORMAT_HINT}")
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    zone = match["zone"]
+    try:
+        year, month, day = (int(part) for part in match["date"].split("-"))
+        tzinfo = dt.timezone.utc
+        if zone and zone not in ("Z", "z"):
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            tzinfo = dt.timezone(sign * offset)
+        moment = dt.datetime(
+            year,
+            month,
+            day,
+            int(match["hour"]),
+            int(match["minute"]),
+            int(match["second"] or 0),
+            int(fraction),
+            tzinfo=tzinfo,
+        ).astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"is not a valid instant ({error}): give {FORMAT_HINT}") from None
+    if moment >= NULL_DATETIME_SENTINEL:
+        raise ValueError("must be before 9999-12-31T23:59:59.999999")
+    return moment
+
+
+def format_timestamp(value):
+    """``2017-04-15T04:20:37.277880``: UTC, no offset, six fraction digits; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")

@@ -1,0 +1,3 @@
+"""Browse page URLs."""
+app_name = "backups"
+urlpatterns = []
