@@ -46,5 +46,6 @@ class RequestIdLogFilter(logging.Filter):
     """Adds ``request_id`` to every log record (``-`` outside a request)."""
 
     def filter(self, record):
-        record.request_id = current_request_id.get()
+        request = getattr(record, "request", None)  # django.request logs after the middleware ran
+        record.request_id = getattr(request, "request_id", None) or current_request_id.get()
         return True

@@ -7,3 +7,8 @@ urlpatterns = [
     path("v1/", include("backups.api.urls")),
     path("", include("backups.urls")),
 ]
+
+handler400 = "backups.api.errors.handler400"
+handler403 = "backups.api.errors.handler403"
+handler404 = "backups.api.errors.handler404"
+handler500 = "backups.api.errors.handler500"
