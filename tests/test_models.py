@@ -1,0 +1,65 @@
+"""The models: the stored document stays current on every write; strings collate by code point."""
+import json
+
+import pytest
+from django.db import connection
+
+from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
+
+from .factories import create_items, item_dict
+
+pytestmark = pytest.mark.django_db
+
+
+def document(item_id):
+    return json.loads(CheckpointItem.objects.get(pk=item_id).document)
+
+
+def test_saving_an_item_rerenders_its_document():
+    [item_id] = create_items("p", item_dict())
+    item = CheckpointItem.objects.get(pk=item_id)
+    item.status = "error"
+    item.fail_reason = "disk full"
+    item.save()
+    assert document(item_id)["status"] == "error"
+    assert document(item_id)["extend_info"]["fail_reason"] == "disk full"
+    assert CheckpointItem.objects.get(pk=item_id).name_folded == item.name.casefold()
+
+
+def test_save_with_update_fields_still_rerenders():
+    [item_id] = create_items("p", item_dict())
+    item = CheckpointItem.objects.get(pk=item_id)
+    item.name = "Renamed"
+    item.save(update_fields=["name"])
+    assert document(item_id)["name"] == "Renamed"
+    assert CheckpointItem.objects.get(pk=item_id).name_folded == "renamed"
+
+
+def test_changing_a_volume_backup_rerenders_the_item():
+    [item_id] = create_items("p", item_dict())
+    volume_backup = VolumeBackup.objects.get(item_id=item_id, position=1)
+    volume_backup.size = 2048
+    volume_backup.save()
+    assert document(item_id)["extend_info"]["volume_backups"][1]["size"] == 2048
+    volume_backup.delete()
+    assert len(document(item_id)["extend_info"]["volume_backups"]) == 1
+
+
+def test_adding_a_replication_record_rerenders_the_item():
+    [item_id] = create_items("p", item_dict())
+    ReplicationRecord.objects.create(item_id=item_id, position=0, record_id="r1", status="success",
+                                     destination_region="cn-north-4")
+    [record] = document(item_id)["replication_records"]
+    assert record["id"] == "r1" and record["destination_region"] == "cn-north-4" and record["extra_info"] is None
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("column", ["id", "name", "status"])
+def test_sorted_string_columns_use_the_c_collation_on_postgresql(column):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns "
+            "WHERE table_name = 'backups_checkpointitem' AND column_name = %s",
+            [column],
+        )
+        assert cursor.fetchone() == ("C",)
