@@ -1,0 +1,45 @@
+"""Base test fixtures: where shared/ lives, the seed's sample response, and which database this run uses."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+# CI lays shared/ beside the clone; a developer's work tree may sit elsewhere, with shared/ at /work/shared.
+SHARED_DIR = next(
+    (path for path in (REPO_DIR.parent / "shared", Path("/work/shared")) if path.is_dir()),
+    REPO_DIR.parent / "shared",
+)
+SAMPLE_RESPONSE_PATH = SHARED_DIR / "fixtures" / "csbs_sample_response.json"
+
+
+def database_vendor():
+    """'sqlite3' or 'postgresql', read from settings so that no connection is needed."""
+    return settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    if database_vendor() == "sqlite3":
+        where = "in-memory test database"
+    else:  # host, port and name only: the URL may carry a password
+        host, port = db.get("HOST") or "local socket", db.get("PORT") or "default port"
+        where = f"{host}:{port}, test database of {db['NAME']}"
+    return [f"database: {database_vendor()} ({where})", f"shared dir: {SHARED_DIR}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if database_vendor() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="postgres_only: this run uses SQLite")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def sample_response():
+    """The seed's sample list response, parsed afresh for each test so that tests may mutate it."""
+    return json.loads(SAMPLE_RESPONSE_PATH.read_text(encoding="utf-8"))
