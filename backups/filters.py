@@ -9,7 +9,8 @@ pages render the same FilterSet as their form, so a page URL is an API query. Ru
 * ``name`` and ``resource_name`` match a case-insensitive substring (Unicode case folding, the
   same on SQLite and PostgreSQL: the folded form is stored in ``*_folded`` columns);
 * ``start_time``/``end_time`` bound ``created_at`` inclusively (``backups.timestamps`` reads them);
-  ``start_time`` later than ``end_time`` is refused;
+  a date alone is refused for ``end_time`` (API.md: ambiguous) and means midnight UTC for
+  ``start_time``; ``start_time`` later than ``end_time`` is refused;
 * ``dec=false`` also matches items without ``dec``;
 * ``all_tenants`` is validated here with the others but does not filter: the caller's scope
   (``backups.selectors.checkpoint_item_scope``) uses it after the permission check.
@@ -59,11 +60,15 @@ class StrictBooleanField(forms.Field):
 
 
 class TimestampField(forms.Field):
+    def __init__(self, *, allow_date=False, **kwargs):
+        self.allow_date = allow_date
+        super().__init__(**kwargs)
+
     def to_python(self, value):
         if value in (None, ""):
             return None
         try:
-            return parse_timestamp(value)
+            return parse_timestamp(value, allow_date=self.allow_date)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
@@ -114,7 +119,7 @@ class CheckpointItemFilterSet(django_filters.FilterSet):
     az = StringFilter(field_name="resource_az", max_length=64, label="AZ")
     resource_id = StringFilter(max_length=ID_LENGTH, label="Resource ID")
     resource_name = StringFilter(method="filter_resource_name", label="Resource name contains")
-    start_time = TimestampFilter(field_name="created_at", lookup_expr="gte", label="Created from")
+    start_time = TimestampFilter(field_name="created_at", lookup_expr="gte", allow_date=True, label="Created from")
     end_time = TimestampFilter(field_name="created_at", lookup_expr="lte", label="Created until")
     image_type = EnumFilter(values=choices.ImageType.values, label="Image type")
     policy_id = StringFilter(max_length=ID_LENGTH, label="Policy ID")

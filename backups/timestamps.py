@@ -4,8 +4,9 @@ Written: UTC, no offset, six fraction digits — ``2017-04-15T04:20:37.277880``.
 Read (import files and the ``start_time``/``end_time`` parameters): ISO 8601 extended format with
 a time of day — ``YYYY-MM-DDTHH:MM[:SS[.fraction]]`` — a space may stand for the ``T``, then
 optionally ``Z`` or an offset ``±HH:MM`` (or ``±HHMM``); no offset means UTC. Fractions beyond
-microseconds are truncated. A date alone is refused: for ``end_time`` it is ambiguous (the start
-or the end of that day?), and a backup's instant always has a time.
+microseconds are truncated. A date alone is refused where it is ambiguous — for ``end_time`` (the
+start or the end of that day?) and in import files (a backup's instant always has a time); callers
+may allow it (``start_time``), where it means that day's midnight UTC.
 """
 import datetime as dt
 import re
@@ -22,13 +23,15 @@ _TIMESTAMP = re.compile(
 FORMAT_HINT = "an ISO 8601 time such as 2017-04-18T01:21:52.701973 (Z or ±HH:MM allowed)"
 
 
-def parse_timestamp(value):
+def parse_timestamp(value, *, allow_date=False):
     """Parse ``value`` into an aware UTC datetime; raise ``ValueError`` saying what is expected."""
     if not isinstance(value, str):
         raise ValueError(f"must be a string, {FORMAT_HINT}")
+    if allow_date and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
+        value += "T00:00:00"
     match = _TIMESTAMP.fullmatch(value)
     if match is None:
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
             raise ValueError(f"a date alone is ambiguous: give a time too, {FORMAT_HINT}")
         raise ValueError(f"is not {FORMAT_HINT}")
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")

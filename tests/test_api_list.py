@@ -181,6 +181,7 @@ def varied(db):
         ({"start_time": at(2), "end_time": at(2)}, ["db"]),
         ({"start_time": "2024-05-02T08:00:00+08:00"}, ["old", "db"]),
         ({"end_time": "2024-05-01 23:59:59Z"}, ["web"]),
+        ({"start_time": "2024-05-02"}, ["old", "db"]),
         ({"image_type": "replication"}, ["db"]),
         ({"policy_id": "pol-1"}, ["web"]),
         ({"ip": "1.2.3.4"}, ["db", "web"]),
