@@ -36,14 +36,14 @@ lint: $(STAMP)
 
 # Everything `make run` recreates: the virtualenv, the local SQLite database, caches, collected static files.
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install python3.11 and python3-venv (see README)"; exit 1; }
 
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 # Seeds only a database without items, so that `make run` keeps what an earlier run or import left.
