@@ -90,6 +90,13 @@ class Ordering:
     def __str__(self):
         return ",".join(str(k) for k in self.keys)
 
+    def reversed(self):
+        """The same keys with every direction flipped: walking it after a row walks backwards.
+
+        The browse pages' "previous page" reads the rows before the page's first row this way.
+        """
+        return type(self)(tuple(SortKey(k.key, descending=not k.descending) for k in self.keys))
+
     def aliases(self):
         """``{alias: expression}`` to pass to ``QuerySet.alias()`` before ordering or filtering."""
         return {k.alias: k.expression() for k in self.keys}

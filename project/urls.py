@@ -1,9 +1,12 @@
-"""URL map: the API under /v1/, the browse pages at /, the admin at /admin/."""
+"""URL map: the API under /v1/, the browse pages at /, login at /accounts/, the admin at /admin/."""
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("v1/", include("backups.api.urls")),
     path("", include("backups.urls")),
 ]
