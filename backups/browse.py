@@ -136,10 +136,10 @@ FILTER_SELECTS = {
     "dec": (("true", "Yes"), ("false", "No")),
 }
 FILTER_PLACEHOLDERS = {
-    "start_time": "2017-04-18T01:21 (UTC)",
-    "end_time": "2017-04-18T23:59 (UTC)",
-    "resource_type": "OS::Nova::Server",
-    "ip": "192.168.0.10",
+    "start_time": "e.g. 2017-04-18T01:21 (UTC)",
+    "end_time": "e.g. 2017-04-18T23:59 (UTC)",
+    "resource_type": "e.g. OS::Nova::Server",
+    "ip": "e.g. 192.168.0.10",
 }
 #: Filters shown above the fold; the others sit in "More filters".
 MAIN_FILTERS = ("status", "start_time", "end_time")

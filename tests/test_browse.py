@@ -780,3 +780,28 @@ def test_member_gets_no_admin_link(client, member, catalogue):
 def test_pages_answer_only_get_and_head(client, member, catalogue):
     assert client.post("/").status_code == 405
     assert client.head("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?q=%00",
+        "/?name=%00",
+        "/?project=%00",
+        "/?marker=" + "x" * 300,
+        "/?sort=" + "name," * 60,
+        "/?limit=99999999999999999999999",
+        "/?start_time=9999-12-31T23:59:59.999999",
+        "/?q=' OR 1=1 --",
+        "/overview/?start_time=2999-01-01T00:00",
+        "/overview/?start_time=1970-01-01T00:00",
+        "/overview/?status=bogus",
+        "/export.csv?sort=bogus",
+        "/backups/%00/",
+        "/backups/" + "x" * 300 + "/",
+    ],
+)
+def test_hostile_input_gets_a_page_never_a_500(client, member, catalogue, url):
+    response = client.get(url)
+    assert response.status_code in {200, 302, 400, 403, 404}
+    assert response["Content-Type"].startswith("text/html")

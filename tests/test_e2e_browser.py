@@ -3,6 +3,7 @@
 Screenshots of each page go to ``screenshots/`` (git-ignored). Without /usr/bin/chromium the tests
 are skipped, except under ``CI=true``, where a missing browser is a failure: CI installs it.
 """
+
 import csv
 import datetime as dt
 import io
@@ -58,7 +59,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
@@ -74,14 +77,16 @@ def shoot(page, name):
 @pytest.fixture
 def support_user(db):
     user = User.objects.create_user("e2e-support", password="e2e-password-1")
-    user.user_permissions.add(Permission.objects.get(codename="view_checkpointitem", content_type__app_label="backups"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_checkpointitem", content_type__app_label="backups")
+    )
     ProjectMembership.objects.create(user=user, project_id=PROJECT)
     return user
 
 
 @pytest.fixture
 def items(db):
-    """23 backups of two servers, one failed, one replicated, one with a hostile name; newest first: i22…i00."""
+    """23 backups of two servers: one failed, one replicated, one with a hostile name; newest first."""
     now = timezone.now().replace(microsecond=0)
     documents = []
     for n in range(23):
@@ -97,11 +102,20 @@ def items(db):
         documents.append(document)
     documents[3].update(
         status="error",
-        extend_info={**documents[3]["extend_info"], "fail_op": "backup", "fail_reason": "Snapshot quota exceeded"},
+        extend_info={
+            **documents[3]["extend_info"],
+            "fail_op": "backup",
+            "fail_reason": "Snapshot quota exceeded",
+        },
     )
     documents[5]["name"] = SCRIPT_NAME
     documents[7]["replication_records"] = [
-        {"id": "rr-7", "status": "success", "source_region": "cn-north-1", "destination_region": "ap-southeast-1"}
+        {
+            "id": "rr-7",
+            "status": "success",
+            "source_region": "cn-north-1",
+            "destination_region": "ap-southeast-1",
+        }
     ]
     upsert_items(PROJECT, [parse_item(d) for d in documents])
     return [d["id"] for d in reversed(documents)]
@@ -118,7 +132,10 @@ def log_in(page):
 
 
 def row_ids(page):
-    return [href.split("/")[-2] for href in page.locator("table.items td.name a").evaluate_all("l => l.map(a => a.href)")]
+    return [
+        href.split("/")[-2]
+        for href in page.locator("table.items td.name a").evaluate_all("l => l.map(a => a.href)")
+    ]
 
 
 def test_support_person_filters_sorts_pages_opens_and_exports(page, support_user, items, tmp_path):
@@ -232,9 +249,10 @@ def test_pages_work_without_javascript(browser, live_server, support_user, items
     page.wait_for_url("**status=error**")
     assert row_ids(page) == ["i03"]
     page.goto("/backups/i03/")
-    assert page.get_by_role("button", name="Copy JSON").count() == 0 or not page.get_by_role(
-        "button", name="Copy JSON"
-    ).is_visible()
+    assert (
+        page.get_by_role("button", name="Copy JSON").count() == 0
+        or not page.get_by_role("button", name="Copy JSON").is_visible()
+    )
     context.close()
 
 
