@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 
 #: Stands for NULL in sort expressions: larger than every timestamp an item may carry.
@@ -118,6 +119,12 @@ class Ordering:
         The queryset must carry ``aliases()`` (``apply`` adds them).
         """
         first = self.keys[0]
+        if all(k.descending == first.descending for k in self.keys):
+            # One direction: a row comparison ``(k1, …, id) > (v1, …, vid)``, which PostgreSQL
+            # makes the bound of the ``(k1, …, id)`` index scan, so the page starts at the marker
+            # however many rows tie on k1 (SQLite gets the lexicographic form from Django).
+            compare = TupleLessThan if first.descending else TupleGreaterThan
+            return Q(compare(Tuple(*(F(k.alias) for k in self.keys)), [values[k.alias] for k in self.keys]))
         bound = Q(**{f"{first.alias}__{'lte' if first.descending else 'gte'}": values[first.alias]})
         condition = Q()
         equal_so_far = Q()

@@ -1,0 +1,1 @@
+"""A typical DRF implementation of the list and count, for comparison only: never deployed."""

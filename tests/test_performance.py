@@ -1,0 +1,187 @@
+"""Performance properties that do not depend on the machine: query counts, index use, marker depth-flatness.
+
+The quick, CI form of ``bench/run.py``: a few thousand items of the benchmark's shape
+(``backups.demo``, through ``services.upsert_items``), never absolute times. On PostgreSQL the
+plans are read with ``EXPLAIN (ANALYZE, BUFFERS)`` of the very query the API ran (captured from a
+request). At this size the whole table is a few megabytes, and a Seq Scan or a bitmap scan followed
+by a sort is the planner's right choice; the question the tests ask is whether an index delivers
+the requested order, so that ``LIMIT`` and the keyset condition stop early at a million rows (the
+benchmark shows the planner choosing it there by itself). They therefore turn ``enable_seqscan``,
+``enable_bitmapscan`` and ``enable_sort`` off for the EXPLAIN, which leaves the planner with no way
+to answer but an ordered index, if there is one; were there none, it would still fall back to the
+disabled plan, and the assertions would see it.
+"""
+
+import itertools
+import json
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from backups.models import CheckpointItem
+from backups.schema import parse_item
+from backups.selectors import checkpoint_item_scope
+from backups.services import upsert_items
+from backups.sorting import SORT_KEYS, Ordering
+from bench.dataset import item_dicts
+
+from .api_helpers import ids, token_client
+
+ITEMS = 2500
+PROJECTS = 2
+SORTS = [f"{key}:{direction}" for key in SORT_KEYS for direction in ("asc", "desc")]
+MIXED_SORTS = ["status:asc,created_at:desc", "name:desc,protected_at:asc", "protected_at:asc,updated_at:desc"]
+
+
+@pytest.fixture(scope="module")
+def dataset(django_db_setup, django_db_blocker):
+    """The items, loaded once for the module (and analyzed on PostgreSQL); removed afterwards."""
+    with django_db_blocker.unblock():
+        pairs = item_dicts(ITEMS, PROJECTS, seed=7)
+        for project, group in itertools.groupby(pairs, key=lambda pair: pair[0]):
+            with transaction.atomic():
+                upsert_items(project, [parse_item(item) for _, item in group])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE backups_checkpointitem")
+        largest = max(
+            CheckpointItem.objects.values_list("project_id", flat=True).distinct(),
+            key=lambda project: CheckpointItem.objects.filter(project_id=project).count(),
+        )
+        yield largest
+        CheckpointItem.objects.all().delete()
+
+
+def marker_at(project, sort, depth):
+    """The id of the item at ``depth`` (a fraction) of ``project``'s items in ``sort``."""
+    scope = checkpoint_item_scope(project)
+    position = int(scope.count() * depth)
+    return Ordering.parse(sort).apply(scope).values_list("id", flat=True)[position]
+
+
+def captured_list(client, project, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/v1/{project}/checkpoint_items", params)
+    assert response.status_code == 200, response.content
+    return response, [query["sql"] for query in queries.captured_queries]
+
+
+# --- every database ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [1, 10, 1000])
+@pytest.mark.parametrize("with_marker, queries", [(False, 2), (True, 3)])
+def test_a_list_request_costs_the_same_few_queries_for_any_limit(
+    dataset, limit, with_marker, queries, django_assert_num_queries
+):
+    """Token lookup, the marker's sort values (with a marker), the page: never one per item."""
+    client = token_client(dataset)
+    params = {"limit": limit}
+    if with_marker:
+        params["marker"] = marker_at(dataset, None, 0.1)
+    with django_assert_num_queries(queries):
+        response = client.get(f"/v1/{dataset}/checkpoint_items", params)
+    assert len(ids(response)) == limit  # the project holds well over 1000 items after the marker
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", [None, "name:asc", "protected_at:desc,id:asc"])
+def test_a_list_request_runs_no_count(dataset, sort):
+    client = token_client(dataset)
+    params = {"limit": 1000, "marker": marker_at(dataset, sort, 0.3)}
+    if sort:
+        params["sort"] = sort
+    _, sqls = captured_list(client, dataset, **params)
+    assert not [sql for sql in sqls if re.search(r"\bCOUNT\s*\(", sql, re.IGNORECASE)]
+
+
+# --- PostgreSQL: the plans ---------------------------------------------------------------------------
+
+
+def explain(sql_and_params):
+    """The JSON plan of ``EXPLAIN (ANALYZE, BUFFERS)``, with only ordered index paths allowed."""
+    sql, params = sql_and_params
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+
+
+def nodes(plan):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from nodes(child)
+
+
+def page_query(client, project, **params):
+    """The SQL and parameters of the query that read the page (the last one on the item table)."""
+    captured = []
+
+    def wrapper(execute, sql, sql_params, many, context):
+        captured.append((sql, sql_params))
+        return execute(sql, sql_params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        response = client.get(f"/v1/{project}/checkpoint_items", params)
+    assert response.status_code == 200, response.content
+    return [query for query in captured if "backups_checkpointitem" in query[0]][-1]
+
+
+def item_scans(plan):
+    return [node for node in nodes(plan) if node.get("Relation Name") == "backups_checkpointitem"]
+
+
+def rows_read(node):
+    """Rows an index scan fetched: those it returned and those its filter dropped."""
+    return (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node.get("Actual Loops", 1)
+
+
+def buffers(plan):
+    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("with_marker", [False, True], ids=["first page", "after a marker"])
+@pytest.mark.parametrize("sort", SORTS)
+def test_a_tenant_page_walks_an_index_in_the_sort_order(dataset, sort, with_marker):
+    client = token_client(dataset)
+    params = {"sort": sort, "limit": 100}
+    if with_marker:
+        params["marker"] = marker_at(dataset, sort, 0.5)
+    plan = explain(page_query(client, dataset, **params))
+    scans = item_scans(plan)
+    assert [node["Node Type"] for node in scans] == ["Index Scan"], scans
+    assert not [node for node in nodes(plan) if node["Node Type"] in ("Sort", "Incremental Sort")]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", MIXED_SORTS)
+def test_a_mixed_direction_page_after_a_marker_uses_an_index(dataset, sort):
+    """Mixed directions: an index serves the first key; no Seq Scan of the item table."""
+    client = token_client(dataset)
+    plan = explain(page_query(client, dataset, sort=sort, limit=100, marker=marker_at(dataset, sort, 0.5)))
+    assert all(node["Node Type"].startswith("Index") for node in item_scans(plan)), item_scans(plan)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", SORTS + MIXED_SORTS[:1])
+def test_a_page_deep_in_the_list_reads_no_more_than_the_first(dataset, sort):
+    """Keyset paging: the page at 99% depth reads about as many rows and buffers as the first page."""
+    client = token_client(dataset)
+    first = explain(page_query(client, dataset, sort=sort, limit=20))
+    deep = explain(page_query(client, dataset, sort=sort, limit=20, marker=marker_at(dataset, sort, 0.99)))
+    read = {
+        name: sum(rows_read(node) for node in item_scans(plan))
+        for name, plan in (("first", first), ("deep", deep))
+    }
+    assert read["deep"] <= read["first"] * 1.5 + 5, read
+    assert buffers(deep) <= buffers(first) * 1.5 + 10, (buffers(first), buffers(deep))
