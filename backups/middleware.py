@@ -4,11 +4,17 @@ The id is the caller's ``X-Request-Id`` when it sent a sane one (``req-`` follow
 ``[A-Za-z0-9-]``, or a bare UUID, which gets the prefix), else a new ``req-<uuid4>``. It is sent
 back as ``X-Request-Id`` (Huawei) and ``X-Openstack-Request-Id`` (OpenStack). Anything else the
 caller put in the header is ignored, so nothing can be injected into headers or logs through it.
+
+``DatabaseUnavailableMiddleware`` turns an unreachable database into a 503 page outside the API.
 """
 import contextvars
 import logging
 import re
 import uuid
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 
 _SANE = re.compile(r"req-[A-Za-z0-9-]{1,64}", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
@@ -49,3 +55,25 @@ class RequestIdLogFilter(logging.Filter):
         request = getattr(record, "request", None)  # django.request logs after the middleware ran
         record.request_id = getattr(request, "request_id", None) or current_request_id.get()
         return True
+
+
+class DatabaseUnavailableMiddleware:
+    """Pages outside the API: an unreachable database is a friendly 503 page, not a 500.
+
+    The API answers its own CSBS 503 (``backups.api.errors``). Django drops the broken connection
+    when the request ends, so the next request after the database is back succeeds. The page is
+    rendered without the request's context: its processors (the user, messages) need the database.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/v1/") or not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logging.getLogger("backups").error("database unavailable: %s", exception.__class__.__name__)
+        body = render_to_string("errors/503.html", {"request_id": getattr(request, "request_id", "")})
+        return HttpResponse(body, status=503, headers={"Retry-After": "30"})

@@ -2,6 +2,7 @@
 from rest_framework import authentication, exceptions
 
 from ..models import ApiToken
+from .throttling import record_failed_authentication
 
 HEADER = "HTTP_X_AUTH_TOKEN"
 
@@ -10,7 +11,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
     """Authenticates ``X-Auth-Token``; ``request.auth`` is then the ``ApiToken``.
 
     No header: not this scheme (session login may apply). An unknown, expired or revoked token,
-    or one whose user is inactive: 401 with the same message, so tokens cannot be probed.
+    or one whose user is inactive: 401 with the same message, so tokens cannot be probed; too many
+    of them from one client: 429 (``backups.api.throttling``).
     """
 
     def authenticate(self, request):
@@ -23,6 +25,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None or token.is_expired or not token.user.is_active:
+            record_failed_authentication(request)
             raise exceptions.AuthenticationFailed("Authentication failed: the token is invalid or expired")
         return token.user, token
 

@@ -8,6 +8,7 @@ unexpected ones (500, logged with the stack trace but never sent) and an unreach
 """
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -83,9 +84,11 @@ def exception_handler(exc, context):
         return error_response(401, ERROR_CODES[401], message)
     if isinstance(exc, exceptions.Throttled):
         headers = {"Retry-After": str(exc.wait)} if exc.wait is not None else None
-        return error_response(429, ERROR_CODES[429], "Too many requests: retry later", headers)
+        return error_response(429, ERROR_CODES[429], _message(exc), headers)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response(405, ERROR_CODES[405], _message(exc))
+    if isinstance(exc, SuspiciousOperation):  # e.g. more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return error_response(400, ERROR_CODES[400], f"Bad request: {exc}")
     if isinstance(exc, exceptions.APIException):
         code = ERROR_CODES.get(exc.status_code, ERROR_CODES[500])
         return error_response(exc.status_code, code, _message(exc))
@@ -147,4 +150,4 @@ def handler404(request, exception=None):
 def handler500(request):
     if _is_api(request):
         return error_response(500, ERROR_CODES[500], "Internal error; the request id identifies it in the logs")
-    return defaults.server_error(request)
+    return defaults.server_error(request, template_name="errors/500.html")

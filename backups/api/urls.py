@@ -1,7 +1,7 @@
 """API URLs under /v1/. A trailing slash is accepted everywhere, without a redirect."""
 from django.urls import re_path
 
-from . import views
+from . import schema, views
 from .errors import not_found
 
 PROJECT = r"(?P<project_id>[A-Za-z0-9_-]{1,64})"
@@ -14,5 +14,7 @@ urlpatterns = [
         views.CheckpointItemDetailView.as_view(),
         name="checkpoint-item-detail",
     ),
-    re_path(r"", not_found),
+    re_path(r"^openapi\.json$", schema.OpenAPIView.as_view(), name="openapi"),
+    re_path(r"^docs/?$", schema.DocsView.as_view(), name="api-docs"),
+    re_path(r"", not_found),  # last: every other path under /v1/ is a CSBS 404
 ]

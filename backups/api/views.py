@@ -6,6 +6,7 @@ from ..selectors import checkpoint_item_document, checkpoint_item_scope
 from .errors import InvalidParameter, ItemNotFound
 from .permissions import ProjectPermission, require_all_tenants
 from .query import ListQuery
+from .schema import count_schema, detail_schema, list_schema
 from .serializers import checkpoint_item_response, checkpoint_items_response, count_response
 
 
@@ -28,6 +29,7 @@ class CSBSView(APIView):
 class CheckpointItemListView(CSBSView):
     """``GET /v1/{project_id}/checkpoint_items``"""
 
+    @list_schema
     def get(self, request, project_id):
         query = ListQuery.from_params(request.query_params)
         require_all_tenants(request, query.all_tenants)
@@ -39,6 +41,7 @@ class CheckpointItemListView(CSBSView):
 class CheckpointItemCountView(CSBSView):
     """``GET /v1/{project_id}/checkpoint_items/count``: the list's filters, paging ignored."""
 
+    @count_schema
     def get(self, request, project_id):
         query = ListQuery.from_params(request.query_params, validate_paging=False)
         require_all_tenants(request, query.all_tenants)
@@ -49,6 +52,7 @@ class CheckpointItemCountView(CSBSView):
 class CheckpointItemDetailView(CSBSView):
     """``GET /v1/{project_id}/checkpoint_items/{checkpoint_item_id}``: takes no parameters."""
 
+    @detail_schema
     def get(self, request, project_id, item_id):
         if request.query_params:
             raise InvalidParameter(

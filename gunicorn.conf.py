@@ -1,0 +1,20 @@
+"""gunicorn settings: ``gunicorn project.wsgi`` reads this file; each value can be set from the environment.
+
+GUNICORN_BIND (default 127.0.0.1:8000: loopback, a reverse proxy in front terminates TLS),
+GUNICORN_WORKERS (default 2 × cores + 1), GUNICORN_TIMEOUT (seconds, default 30),
+GUNICORN_ACCESS_LOG (a path, or ``-`` for stdout, the default). Each access log line ends with the
+response's ``X-Request-Id``, the id the application's own log lines carry, so one request can be
+followed across both. Request headers (``X-Auth-Token`` among them) are never logged.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = timeout
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# address "request line" status bytes duration(ms) request-id
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
