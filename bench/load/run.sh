@@ -68,6 +68,7 @@ fi
 export DATABASE_URL DEBUG=0 SECRET_KEY=load-test-only-"$RANDOM$RANDOM$RANDOM"-not-for-production ALLOWED_HOSTS=127.0.0.1
 export SECURE_SSL_REDIRECT=0 LOG_LEVEL=WARNING
 
+"$PY" manage.py help seed_demo >/dev/null 2>&1 || { echo "bench/load/run.sh: the seed_demo command is missing"; exit 2; }
 started=$(date +%s)
 timeout 600 "$PY" manage.py migrate --noinput >"$WORK_DIR/migrate.log" 2>&1 || { cat "$WORK_DIR/migrate.log"; exit 1; }
 timeout 900 "$PY" manage.py seed_demo --clear --no-users --items "$ITEMS" >"$WORK_DIR/seed.log" 2>&1 ||
