@@ -18,3 +18,7 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # address "request line" status bytes duration(ms) request-id
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
+# The longest request line gunicorn takes (its default is 4094): a query with a 255-character CJK name
+# and resource_name is already ~4.6 kB percent-encoded. Longer lines, and header fields over 8190
+# bytes, are refused by gunicorn itself (414/431, a small HTML body) before the application.
+limit_request_line = 8190
