@@ -106,7 +106,8 @@ class CheckpointItem(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Tenant pages: (project, sort key, id) for every sort key.
-            models.Index(fields=["project_id", "created_at", "id"], name="item_proj_created"),
+            # status last: the overview's per-day, per-status counts read this index alone.
+            models.Index(fields=["project_id", "created_at", "id", "status"], name="item_proj_created_st"),
             models.Index(
                 "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
             ),
@@ -205,6 +206,8 @@ class VolumeBackup(models.Model):
         indexes = [
             models.Index(fields=["source_volume_id"], name="vb_source_volume"),
             models.Index(fields=["volume_backup_id"], name="vb_id"),
+            models.Index(fields=["snapshot_id"], name="vb_snapshot"),
+            models.Index(fields=["name"], name="vb_name"),
         ]
 
     def __str__(self):
@@ -252,6 +255,9 @@ class ReplicationRecord(models.Model):
         indexes = [
             models.Index(fields=["destination_checkpoint_item_id"], name="rr_dest_item"),
             models.Index(fields=["destination_region"], name="rr_dest_region"),
+            models.Index(fields=["record_id"], name="rr_record"),
+            models.Index(fields=["destination_project_id"], name="rr_dest_project"),
+            models.Index(fields=["source_checkpoint_item_id"], name="rr_source_item"),
         ]
 
     def __str__(self):
