@@ -31,6 +31,13 @@ migrate: $(STAMP)
 demo: migrate
 	$(PY) manage.py seed_demo --clear $(DEMO_ARGS)
 
+# The performance benchmark (bench/run.py): its own PostgreSQL under bench/data/, the dataset built once.
+# Extra arguments, e.g. make bench BENCH_ARGS="--quick"
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

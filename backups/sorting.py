@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import DateTimeField, F, Q, Value
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThanOrEqual
 from django.db.models.functions import Coalesce
 
 #: Stands for NULL in sort expressions: larger than every timestamp an item may carry.
@@ -120,11 +120,16 @@ class Ordering:
         """
         first = self.keys[0]
         if all(k.descending == first.descending for k in self.keys):
-            # One direction: a row comparison ``(k1, …, id) > (v1, …, vid)``, which PostgreSQL
-            # makes the bound of the ``(k1, …, id)`` index scan, so the page starts at the marker
-            # however many rows tie on k1 (SQLite gets the lexicographic form from Django).
-            compare = TupleLessThan if first.descending else TupleGreaterThan
-            return Q(compare(Tuple(*(F(k.alias) for k in self.keys)), [values[k.alias] for k in self.keys]))
+            # One direction: a row comparison ``(k1, …, id) >= (v1, …, vid)`` without the marker
+            # itself (the last key is always ``id``). PostgreSQL makes it the bound of the
+            # ``(k1, …, id)`` index scan, so the page starts at the marker however many rows tie
+            # on k1; ``>=`` rather than ``>`` because the planner estimates a row comparison by
+            # its first column, and ``k1 > v1`` would count none of the marker's ties and send it
+            # to the wrong index. SQLite gets the lexicographic form from Django.
+            compare = TupleLessThanOrEqual if first.descending else TupleGreaterThanOrEqual
+            row = compare(Tuple(*(F(k.alias) for k in self.keys)), [values[k.alias] for k in self.keys])
+            marker_id = self.keys[-1].alias
+            return Q(row) & ~Q(**{marker_id: values[marker_id]})
         bound = Q(**{f"{first.alias}__{'lte' if first.descending else 'gte'}": values[first.alias]})
         condition = Q()
         equal_so_far = Q()

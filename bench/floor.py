@@ -162,13 +162,19 @@ def list_query(project_id, params):
         args[:0] = [params["marker"], *margs]
         value = [f"(SELECT s{n} FROM marker)" for n in range(len(keys))]
         first_key, first_desc = keys[0]
-        bound = f"{_sort_expression(first_key)} {'<=' if first_desc else '>='} {value[0]}"
-        disjuncts = []
-        for n, (key, descending) in enumerate(keys):
-            equal = [f"{_sort_expression(k)} = {value[j]}" for j, (k, _) in enumerate(keys[:n])]
-            equal.append(f"{_sort_expression(key)} {'<' if descending else '>'} {value[n]}")
-            disjuncts.append("(" + " AND ".join(equal) + ")")
-        conditions += [bound, "(" + " OR ".join(disjuncts) + ")"]
+        if all(descending == first_desc for _, descending in keys):
+            # One direction: the same row comparison as backups.sorting (an index bound).
+            row = ", ".join(_sort_expression(k) for k, _ in keys)
+            operator = "<=" if first_desc else ">="
+            conditions += [f"({row}) {operator} ({', '.join(value)})", f"i.id <> {value[-1]}"]
+        else:
+            bound = f"{_sort_expression(first_key)} {'<=' if first_desc else '>='} {value[0]}"
+            disjuncts = []
+            for n, (key, descending) in enumerate(keys):
+                equal = [f"{_sort_expression(k)} = {value[j]}" for j, (k, _) in enumerate(keys[:n])]
+                equal.append(f"{_sort_expression(key)} {'<' if descending else '>'} {value[n]}")
+                disjuncts.append("(" + " AND ".join(equal) + ")")
+            conditions += [bound, "(" + " OR ".join(disjuncts) + ")"]
     conditions += _where(params, args)
     limit = int(params.get("limit") or 1000)
     offset = int(params.get("offset") or 0)

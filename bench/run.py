@@ -70,7 +70,7 @@ def server_environment(url):
     }
 
 
-def ensure_dataset(url, params):
+def ensure_dataset(url, params, rebuild=False):
     """Migrate, then build the dataset unless the database already holds this one."""
     from django.core.management import call_command
     from django.db import connection
@@ -84,9 +84,17 @@ def ensure_dataset(url, params):
         )
         cursor.execute("SELECT params, built_at, seconds FROM bench_dataset")
         row = cursor.fetchone()
-        if row is not None and row[0] == params:
+        # Django reads jsonb back as text.
+        built = json.loads(row[0]) if row is not None and isinstance(row[0], str) else row and row[0]
+        if built == params:
             log(f"dataset {params} present (built {row[1]:%Y-%m-%d %H:%M} in {row[2]:.0f} s): reused")
             return {"reused": True, "seconds": row[2]}
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM backups_checkpointitem)")
+        if cursor.fetchone()[0] and not rebuild:
+            raise SystemExit(
+                f"bench: the database holds items of another dataset ({built or 'unknown'}), not {params}: "
+                "pass --rebuild to replace them"
+            )
         log(f"building dataset {params} (once; reused by later runs)")
         cursor.execute("DELETE FROM bench_dataset")
         cursor.execute("TRUNCATE backups_replicationrecord, backups_volumebackup, backups_checkpointitem")
@@ -103,6 +111,7 @@ def main(argv=None):
     parser.add_argument("--build-only", action="store_true", help="build or check the dataset, then stop")
     parser.add_argument("--items", type=int, default=DATASET["items"])
     parser.add_argument("--projects", type=int, default=DATASET["projects"])
+    parser.add_argument("--rebuild", action="store_true", help="replace a different dataset in the database")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and no import (smoke run)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
@@ -114,7 +123,7 @@ def main(argv=None):
 
     django.setup()
     params = {"items": args.items, "projects": args.projects, "seed": DATASET["seed"]}
-    built = ensure_dataset(url, params)
+    built = ensure_dataset(url, params, rebuild=args.rebuild)
     if args.build_only:
         return 0
     from bench import workloads

@@ -176,8 +176,8 @@ def _projects():
 
 
 def build_workloads(whale, tenant, terms, quick):
-    reps = 7 if quick else 25
-    peer_reps = 3 if quick else 7
+    reps = 5 if quick else 15
+    peer_reps = 2 if quick else 5
     w, t = whale[0], tenant[0]
     workloads = [
         Workload("tenant p1 limit=1000", "page", t, {"limit": 1000}),
