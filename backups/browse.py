@@ -31,7 +31,6 @@ Decisions, stated once:
 import csv
 import datetime as dt
 import json
-import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -46,7 +45,7 @@ from django.utils.http import urlencode
 
 from . import choices, schema
 from .filters import CheckpointItemFilterSet, StringField
-from .models import ID_LENGTH, CheckpointItem, ProjectMembership, fold
+from .models import ID_LENGTH, CheckpointItem, ProjectMembership, fold, is_project_id
 from .pagination import PARAMETERS as PAGING_PARAMETERS
 from .pagination import MarkerNotFound, MarkerPagination, PaginationError
 from .sorting import Ordering, SortError
@@ -58,7 +57,6 @@ PROJECT_PARAMETER = "project"
 SEARCH_PARAMETER = "q"
 SORT_PARAMETER = "sort"
 PAGE_ONLY_PARAMETERS = (PROJECT_PARAMETER, SEARCH_PARAMETER)
-PROJECT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -194,7 +192,7 @@ class ProjectAccess:
         )
         projects = sorted({*memberships, *all_project_ids()} if user.is_staff else memberships)
         if requested:
-            if not PROJECT_ID.fullmatch(requested) or not (user.is_staff or requested in projects):
+            if not is_project_id(requested) or not (user.is_staff or requested in projects):
                 raise ProjectNotReadable(requested)
             if requested not in projects:  # staff may look at a project that has no items yet
                 projects = sorted([*projects, requested])

@@ -6,6 +6,7 @@ rendered API JSON (``backups.schema.render_item``), so a page of the list is a c
 stored documents; ``backups.services`` keeps it current on every write.
 """
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
@@ -19,6 +20,13 @@ from .schema import dumps, render_item
 from .sorting import NULL_DATETIME_SENTINEL
 
 ID_LENGTH = 128
+#: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.
+PROJECT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+_PROJECT_ID = re.compile(PROJECT_ID_PATTERN, re.ASCII)
+
+
+def is_project_id(value):
+    return isinstance(value, str) and _PROJECT_ID.fullmatch(value) is not None
 
 
 def fold(text):
@@ -301,11 +309,15 @@ class ApiToken(models.Model):
 
     PREFIX_LENGTH = 8
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     project_id = models.CharField(max_length=64)
     is_admin = models.BooleanField(default=False, help_text="May use all_tenants.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False, help_text="First characters, to tell tokens apart.")
+    prefix = models.CharField(
+        max_length=PREFIX_LENGTH, editable=False, help_text="First characters, to tell tokens apart."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

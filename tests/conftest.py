@@ -43,3 +43,12 @@ def pytest_collection_modifyitems(config, items):
 def sample_response():
     """The seed's sample list response, parsed afresh for each test so that tests may mutate it."""
     return json.loads(SAMPLE_RESPONSE_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the failed-authentication throttle counts in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

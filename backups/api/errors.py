@@ -33,6 +33,7 @@ ERROR_CODES = {
     503: "CSBS.9503",
 }
 ITEM_NOT_FOUND_CODE = "CSBS.3001"
+INTERNAL_ERROR_MESSAGE = "Internal error; the request id identifies it in the logs"
 
 
 class CSBSError(exceptions.APIException):
@@ -103,7 +104,7 @@ def exception_handler(exc, context):
         logger.exception("database error")
     else:
         logger.exception("unexpected error")
-    return error_response(500, ERROR_CODES[500], "Internal error; the request id identifies it in the logs")
+    return error_response(500, ERROR_CODES[500], INTERNAL_ERROR_MESSAGE)
 
 
 def _discard_connections():
@@ -149,5 +150,5 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if _is_api(request):
-        return error_response(500, ERROR_CODES[500], "Internal error; the request id identifies it in the logs")
+        return error_response(500, ERROR_CODES[500], INTERNAL_ERROR_MESSAGE)
     return defaults.server_error(request, template_name="errors/500.html")

@@ -25,7 +25,7 @@ from ..filters import (
     StringFilter,
     TimestampFilter,
 )
-from ..models import ID_LENGTH
+from ..models import ID_LENGTH, PROJECT_ID_PATTERN
 from .errors import ERROR_CODES, ITEM_NOT_FOUND_CODE, InvalidParameter
 
 # --- the item -----------------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def paging_parameters(*, ignored=False):
 
 PROJECT_ID = OpenApiParameter(
     "project_id",
-    {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    {"type": "string", "pattern": f"^{PROJECT_ID_PATTERN}$"},
     OpenApiParameter.PATH,
     description="The project (tenant). A non-admin token reads only its own: 403 otherwise.",
 )

@@ -1,14 +1,23 @@
 """API URLs under /v1/. A trailing slash is accepted everywhere, without a redirect."""
 from django.urls import re_path
 
+from ..models import PROJECT_ID_PATTERN
 from . import schema, views
 from .errors import not_found
 
-PROJECT = r"(?P<project_id>[A-Za-z0-9_-]{1,64})"
+PROJECT = rf"(?P<project_id>{PROJECT_ID_PATTERN})"
 
 urlpatterns = [
-    re_path(rf"^{PROJECT}/checkpoint_items/?$", views.CheckpointItemListView.as_view(), name="checkpoint-item-list"),
-    re_path(rf"^{PROJECT}/checkpoint_items/count/?$", views.CheckpointItemCountView.as_view(), name="checkpoint-item-count"),
+    re_path(
+        rf"^{PROJECT}/checkpoint_items/?$",
+        views.CheckpointItemListView.as_view(),
+        name="checkpoint-item-list",
+    ),
+    re_path(
+        rf"^{PROJECT}/checkpoint_items/count/?$",
+        views.CheckpointItemCountView.as_view(),
+        name="checkpoint-item-count",
+    ),
     re_path(
         rf"^{PROJECT}/checkpoint_items/(?P<item_id>[^/]+)/?$",
         views.CheckpointItemDetailView.as_view(),

@@ -16,16 +16,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from backups.models import ApiToken, ProjectMembership
+from backups.models import ApiToken, ProjectMembership, is_project_id
 
-#: API.md's rule for ``{project_id}`` (the same as backups/api/urls.py's path pattern).
-PROJECT_ID_RULE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 #: A hundred years: a bound that keeps the expiry a valid date and refuses typos like 10**9.
 MAX_EXPIRES_IN_DAYS = 36500
 
 
 def clean_project_id(value):
-    if not PROJECT_ID_RULE.fullmatch(value or ""):
+    if not is_project_id(value):
         raise CommandError(
             f"Invalid --project '{(value or '')[:80]}': a project id is 1-64 characters of "
             "letters, digits, '_' and '-'"
