@@ -16,6 +16,7 @@ Rules of the shape (API.md "The item"):
   sends numbers) keep their JSON type;
 * ``id``, ``name``, ``status`` and ``created_at`` are required: paging and sorting need them.
 """
+import operator
 from dataclasses import dataclass
 
 import orjson
@@ -42,6 +43,34 @@ def _describe(value):
     kind = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object",
             list: "array", type(None): "null"}.get(type(value), type(value).__name__)
     return f"{kind} {text}"
+
+
+def _nul_path(value, path=""):
+    """Where ``value`` holds a NUL character (``""`` for itself), or ``None``.
+
+    PostgreSQL's ``jsonb`` cannot store ``\u0000``: refused here, the same on every database.
+    """
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, entry in value.items():
+            step = f"{path}.{key}"
+            found = step.replace("\x00", "\\u0000") if "\x00" in key else _nul_path(entry, step)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, entry in enumerate(value):
+            found = _nul_path(entry, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _refuse_nul(value):
+    where = _nul_path(value)
+    if where is not None:
+        raise ValueError("must not contain NUL characters" + (f" (at {where})" if where else ""))
+    return value
 
 
 # --- kinds of values -----------------------------------------------------------------------------
@@ -129,7 +158,7 @@ class Scalar(Kind):
             raise ValueError(f"must be a string or a number, got {_describe(value)}")
         if isinstance(value, int) and not -INT64 <= value < INT64:
             raise ValueError("is out of the 64-bit integer range")
-        return value
+        return _refuse_nul(value)
 
 
 class Object(Kind):
@@ -141,7 +170,7 @@ class Object(Kind):
     def load(self, value):
         if not isinstance(value, dict):
             raise ValueError(f"must be an object, got {_describe(value)}")
-        return value
+        return _refuse_nul(value)
 
     def dump(self, value):
         if value is None and self.default is not None:
@@ -155,7 +184,7 @@ class ListOfObjects(Kind):
     def load(self, value):
         if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
             raise ValueError(f"must be an array of objects, got {_describe(value)}")
-        return value
+        return _refuse_nul(value)
 
     def dump(self, value):
         return [] if value is None else value
@@ -265,6 +294,8 @@ REPLICATION_RECORD_KEYS = _keys(
     ("extra_info", "extra_info", Object()),
 )
 
+_ITEM_AND_POLICY_KEYS = ITEM_KEYS + (POLICY_KEY,)
+
 #: Keys that hold nested sections rather than values.
 ITEM_SECTIONS = ("backup_data", "extend_info", "replication_records")
 EXTEND_INFO_SECTIONS = ("volume_backups",)
@@ -286,6 +317,30 @@ class ParsedItem:
         return self.fields["id"]
 
 
+class _Plan:
+    """A key table unpacked once: parsing and rendering run per key of every imported item."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self.names = tuple(key.name for key in keys)
+        self.known = frozenset(self.names)
+        get = operator.attrgetter(*(key.attr for key in keys))
+        self.values_of = get if len(keys) > 1 else lambda obj: (get(obj),)
+        self.dumps = tuple((key.name, key.kind.dump) for key in keys if type(key.kind).dump is not Kind.dump)
+
+
+_PLANS = {}
+
+
+def _plan(keys):
+    plan = _PLANS.get(id(keys))
+    if plan is None or plan.keys is not keys:
+        if len(_PLANS) > 64:  # the tables are module constants; ad-hoc tuples must not pile up
+            _PLANS.clear()
+        plan = _PLANS[id(keys)] = _Plan(keys)
+    return plan
+
+
 def parse_section(data, keys, path, *, extra_attr, skip=()):
     """Validate one JSON object against ``keys``; return ``{attr: value}`` with its extras."""
     if not isinstance(data, dict):
@@ -302,8 +357,11 @@ def parse_section(data, keys, path, *, extra_attr, skip=()):
             values[key.attr] = key.kind.load(value)
         except ValueError as error:
             raise ItemInvalid(path + key.name, str(error)) from None
-    known = {key.name for key in keys}
-    values[extra_attr] = {k: v for k, v in data.items() if k not in known and k not in skip}
+    known = _plan(keys).known
+    values[extra_attr] = extra = {k: v for k, v in data.items() if k not in known and k not in skip}
+    where = _nul_path(extra) if extra else None
+    if where is not None:
+        raise ItemInvalid(path + where[1:], "must not contain NUL characters")
     return values
 
 
@@ -319,9 +377,7 @@ def parse_item(data):
     """Validate one CSBS item (a dict); return a ``ParsedItem`` or raise ``ItemInvalid``."""
     if not isinstance(data, dict):
         raise ItemInvalid("item", f"must be an object, got {_describe(data)}")
-    fields = parse_section(
-        data, ITEM_KEYS + (POLICY_KEY,), "", extra_attr="extra", skip=ITEM_SECTIONS
-    )
+    fields = parse_section(data, _ITEM_AND_POLICY_KEYS, "", extra_attr="extra", skip=ITEM_SECTIONS)
     backup_data = data.get("backup_data")
     if backup_data is not None:
         fields.update(parse_section(backup_data, BACKUP_DATA_KEYS, "backup_data.", extra_attr="backup_data_extra"))
@@ -359,7 +415,10 @@ def parse_item(data):
 
 
 def _render_section(obj, keys, extra):
-    section = {key.name: key.kind.dump(getattr(obj, key.attr)) for key in keys}
+    plan = _plan(keys)
+    section = dict(zip(plan.names, plan.values_of(obj), strict=True))
+    for name, dump in plan.dumps:
+        section[name] = dump(section[name])
     if extra:
         section.update(extra)
     return section
