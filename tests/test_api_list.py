@@ -406,8 +406,15 @@ def test_a_bare_uuid_request_id_gets_the_prefix(api):
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
 def test_other_methods_are_405(api, method):
-    status, code, _ = error(getattr(api, method)(URL))
+    response = getattr(api, method)(URL)
+    status, code, _ = error(response)
     assert (status, code) == (405, "CSBS.9405")
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_head_answers_like_get_without_a_body(api, ten):
+    response = api.head(URL, {"limit": 2})
+    assert response.status_code == 200 and response.content == b"" and "Link" in response
 
 
 @pytest.mark.parametrize("path", ["/v1/", "/v1/proj-a", "/v1/proj-a/backups", "/v1/" + "p" * 65 + "/checkpoint_items",

@@ -23,7 +23,7 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 class CSBSView(APIView):
     permission_classes = [ProjectPermission]
     content_negotiation_class = JSONOnlyNegotiation
-    metadata_class = None  # OPTIONS: 405, like every other method but GET/HEAD
+    http_method_names = ["get", "head"]  # anything else (OPTIONS too): 405 CSBS.9405, Allow: GET, HEAD
 
 
 class CheckpointItemListView(CSBSView):
