@@ -119,7 +119,9 @@ class CheckpointItemFilterSet(django_filters.FilterSet):
     az = StringFilter(field_name="resource_az", max_length=64, label="AZ")
     resource_id = StringFilter(max_length=ID_LENGTH, label="Resource ID")
     resource_name = StringFilter(method="filter_resource_name", label="Resource name contains")
-    start_time = TimestampFilter(field_name="created_at", lookup_expr="gte", allow_date=True, label="Created from")
+    start_time = TimestampFilter(
+        field_name="created_at", lookup_expr="gte", allow_date=True, label="Created from"
+    )
     end_time = TimestampFilter(field_name="created_at", lookup_expr="lte", label="Created until")
     image_type = EnumFilter(values=choices.ImageType.values, label="Image type")
     policy_id = StringFilter(max_length=ID_LENGTH, label="Policy ID")

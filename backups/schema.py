@@ -380,7 +380,9 @@ def parse_item(data):
     fields = parse_section(data, _ITEM_AND_POLICY_KEYS, "", extra_attr="extra", skip=ITEM_SECTIONS)
     backup_data = data.get("backup_data")
     if backup_data is not None:
-        fields.update(parse_section(backup_data, BACKUP_DATA_KEYS, "backup_data.", extra_attr="backup_data_extra"))
+        fields.update(
+            parse_section(backup_data, BACKUP_DATA_KEYS, "backup_data.", extra_attr="backup_data_extra")
+        )
     else:
         fields.update({key.attr: None for key in BACKUP_DATA_KEYS}, backup_data_extra={})
     extend_info = data.get("extend_info")
