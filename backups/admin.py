@@ -31,6 +31,7 @@ from .admin_forms import (
     VolumeBackupAdminForm,
 )
 from .admin_paginator import CheapCountPaginator
+from .api.serializers import checkpoint_items_stream
 from .models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup, fold
 
 UUID_PATTERN = re.compile(
@@ -260,16 +261,9 @@ class ReplicationRecordInline(InlineJsonReadOnlyMixin, admin.StackedInline):
 def export_csbs_json(modeladmin, request, queryset):
     """The import format, ``{"checkpoint_items": [...]}``, joined from the stored ``document``s."""
     documents = queryset.values_list("document", flat=True).iterator(chunk_size=1000)
-    response = StreamingHttpResponse(csbs_list_body(documents), content_type="application/json")
+    response = StreamingHttpResponse(checkpoint_items_stream(documents), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="checkpoint_items.json"'
     return response
-
-
-def csbs_list_body(documents):
-    yield '{"checkpoint_items":['
-    for index, document in enumerate(documents):
-        yield document if index == 0 else "," + document
-    yield "]}"
 
 
 @admin.register(CheckpointItem)

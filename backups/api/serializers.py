@@ -27,6 +27,24 @@ def checkpoint_items_response(request, page):
     return response
 
 
+def checkpoint_items_stream(documents, chunk_size=1000):
+    """``{"checkpoint_items": [...]}`` of stored documents, in pieces, one item a line.
+
+    For bodies too big to hold at once: the export command and the admin's export action.
+    """
+    yield '{"checkpoint_items": ['
+    chunk, written = [], False
+    for document in documents:
+        chunk.append(document)
+        if len(chunk) == chunk_size:
+            yield ("," if written else "") + "\n" + ",\n".join(chunk)
+            chunk, written = [], True
+    if chunk:
+        yield ("," if written else "") + "\n" + ",\n".join(chunk)
+        written = True
+    yield "\n]}\n" if written else "]}\n"
+
+
 def checkpoint_item_response(document):
     return _json('{"checkpoint_item":' + document + "}")
 

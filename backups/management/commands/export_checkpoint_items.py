@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from backups import importing
+from backups.api.serializers import checkpoint_items_stream
 from backups.models import CheckpointItem
 
 CHUNK = 2000
@@ -64,17 +65,14 @@ class Command(BaseCommand):
 
 def write_list(write, documents):
     """Write ``{"checkpoint_items": [...]}`` of JSON ``documents`` (one a line); return their count."""
-    write(f'{{"{importing.LIST_KEY}": [')
     count = 0
-    chunk = []
-    for document in documents:
-        chunk.append(document)
-        if len(chunk) == CHUNK:
-            write(("," if count else "") + "\n" + ",\n".join(chunk))
-            count += len(chunk)
-            chunk = []
-    if chunk:
-        write(("," if count else "") + "\n" + ",\n".join(chunk))
-        count += len(chunk)
-    write("\n]}\n" if count else "]}\n")
+
+    def counted():
+        nonlocal count
+        for document in documents:
+            count += 1
+            yield document
+
+    for piece in checkpoint_items_stream(counted(), chunk_size=CHUNK):
+        write(piece)
     return count
