@@ -47,15 +47,15 @@ from . import choices, schema
 from .filters import CheckpointItemFilterSet, StringField
 from .models import ID_LENGTH, CheckpointItem, ProjectMembership, fold, is_project_id
 from .pagination import PARAMETERS as PAGING_PARAMETERS
-from .pagination import MarkerNotFound, MarkerPagination, PaginationError
-from .sorting import Ordering, SortError
+from .pagination import MarkerNotFound, MarkerPagination
+from .query import SORT_PARAMETER, ListParameters
+from .sorting import Ordering
 from .timestamps import format_timestamp
 
 VIEW_PERMISSION = "backups.view_checkpointitem"
 
 PROJECT_PARAMETER = "project"
 SEARCH_PARAMETER = "q"
-SORT_PARAMETER = "sort"
 PAGE_ONLY_PARAMETERS = (PROJECT_PARAMETER, SEARCH_PARAMETER)
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -242,32 +242,16 @@ class BrowseQuery:
 
     @classmethod
     def from_params(cls, params):
-        filterset = CheckpointItemFilterSet(params)
-        known = filterset.parameter_names | {SORT_PARAMETER, *PAGING_PARAMETERS, *PAGE_ONLY_PARAMETERS}
-        errors = {}
-        unknown = sorted(name for name in params if name not in known)
-        if unknown:
-            errors["__all__"] = (
-                f"Unknown parameter {', '.join(repr(name[:64]) for name in unknown[:5])}: "
-                f"allowed parameters are {', '.join(sorted(known))}"
-            )
-        if not filterset.is_valid():
-            errors.update(filterset.errors_by_parameter())
-        ordering, paging, search = Ordering.parse(None), MarkerPagination(limit=DEFAULT_PAGE_SIZE), ""
-        try:
-            ordering = Ordering.parse(params.get(SORT_PARAMETER))
-        except SortError as error:
-            errors[SORT_PARAMETER] = str(error)
-        try:
-            paging = MarkerPagination.from_params(params, default_limit=DEFAULT_PAGE_SIZE)
-        except PaginationError as error:
-            errors[error.parameter] = str(error)
+        read = ListParameters.read(params, also_known=PAGE_ONLY_PARAMETERS, default_limit=DEFAULT_PAGE_SIZE)
+        errors = {"__all__": read.unknown_message()} if read.unknown else {}
+        errors.update(read.errors)
+        search = ""
         try:
             search = StringField(required=False).clean(params.get(SEARCH_PARAMETER, ""))
         except forms.ValidationError as error:
             errors[SEARCH_PARAMETER] = " ".join(error.messages)
         sort_given = bool((params.get(SORT_PARAMETER) or "").strip())
-        return cls(params, filterset, ordering, paging, search, sort_given, errors)
+        return cls(params, read.filterset, read.ordering, read.pagination, search, sort_given, errors)
 
     @property
     def all_tenants(self):
