@@ -49,6 +49,7 @@ from .models import ID_LENGTH, CheckpointItem, ProjectMembership, fold, is_proje
 from .pagination import PARAMETERS as PAGING_PARAMETERS
 from .pagination import MarkerNotFound, MarkerPagination
 from .query import SORT_PARAMETER, ListParameters
+from .selectors import checkpoint_item_scope
 from .sorting import Ordering
 from .timestamps import format_timestamp
 
@@ -202,9 +203,7 @@ class ProjectAccess:
 
     def scope(self, all_tenants=False):
         """The items this page may show (``all_tenants`` only once checked against ``is_staff``)."""
-        if all_tenants:
-            return CheckpointItem.objects.all()
-        return CheckpointItem.objects.filter(project_id=self.project)
+        return checkpoint_item_scope(self.project, all_tenants=all_tenants)
 
     def visible_items(self):
         """Items of any project the user may read: the detail page's scope."""
