@@ -15,9 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import choices
+from .document.schema import dumps, render_item
 from .fields import CodePointCharField
-from .schema import dumps, render_item
-from .sorting import NULL_DATETIME_SENTINEL
+from .listing.sorting import NULL_DATETIME_SENTINEL
 
 ID_LENGTH = 128
 #: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.

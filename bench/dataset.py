@@ -90,9 +90,9 @@ def _load_chunk(args):
     django.setup()
     import psycopg2
 
+    from backups.document.schema import parse_item
     from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
-    from backups.schema import parse_item
-    from backups.services import build_item
+    from backups.services.upsert import build_item
 
     trees = [build_item(project, parse_item(data)) for project, data in pairs]
     connection = psycopg2.connect(database_url)

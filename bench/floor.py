@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 import psycopg2
 
-from backups import schema
-from backups.timestamps import parse_timestamp
+from backups.document import schema
+from backups.document.timestamps import parse_timestamp
 
 SENTINEL = "'9999-12-31 23:59:59.999999+00'::timestamptz"
 NULLABLE = {"updated_at", "protected_at"}

@@ -8,7 +8,8 @@ run in API.md's order: authentication (401), the path's project (403), parameter
 """
 from rest_framework import permissions
 
-from ..models import ApiToken, ProjectMembership
+from backups.models import ApiToken, ProjectMembership
+
 from .errors import CSBSError
 
 

@@ -4,7 +4,8 @@ The reading itself is ``backups.query.ListParameters`` (shared with the browse p
 parameters are reported first and alone; otherwise every invalid parameter is named, joined by
 ``; ``.
 """
-from ..query import ListParameters
+from backups.listing.query import ListParameters
+
 from .errors import InvalidParameter
 
 

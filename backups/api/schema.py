@@ -16,8 +16,9 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from .. import pagination, schema, sorting
-from ..filters import (
+from backups.document import schema
+from backups.listing import pagination, sorting
+from backups.listing.filters import (
     MAX_STRING_LENGTH,
     CheckpointItemFilterSet,
     EnumFilter,
@@ -25,7 +26,8 @@ from ..filters import (
     StringFilter,
     TimestampFilter,
 )
-from ..models import ID_LENGTH, PROJECT_ID_PATTERN
+from backups.models import ID_LENGTH, PROJECT_ID_PATTERN
+
 from .errors import ERROR_CODES, ITEM_NOT_FOUND_CODE, InvalidParameter
 
 # --- the item -----------------------------------------------------------------------------------

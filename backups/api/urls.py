@@ -1,7 +1,8 @@
 """API URLs under /v1/. A trailing slash is accepted everywhere, without a redirect."""
 from django.urls import re_path
 
-from ..models import PROJECT_ID_PATTERN
+from backups.models import PROJECT_ID_PATTERN
+
 from . import schema, views
 from .errors import not_found
 

@@ -2,7 +2,8 @@
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from ..selectors import checkpoint_item_document, checkpoint_item_scope
+from backups.listing.selectors import checkpoint_item_document, checkpoint_item_scope
+
 from .errors import InvalidParameter, ItemNotFound
 from .permissions import ProjectPermission, require_all_tenants
 from .query import ListQuery

@@ -13,9 +13,9 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from backups.api.permissions import ProjectPermission, require_all_tenants
-from backups.filters import CheckpointItemFilterSet
+from backups.listing.filters import CheckpointItemFilterSet
+from backups.listing.sorting import Ordering
 from backups.models import CheckpointItem
-from backups.sorting import Ordering
 
 from .serializers import CheckpointItemSerializer
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backups import importing
+from backups.services import importing
 
 
 class Command(BaseCommand):
