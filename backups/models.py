@@ -2,8 +2,8 @@
 
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
 does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
-rendered API JSON (``backups.schema.render_item``), so a page of the list is a concatenation of
-stored documents; ``backups.services`` keeps it current on every write.
+rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
+stored documents; ``backups.services.upsert`` keeps it current on every write.
 """
 import hashlib
 import re
@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from . import choices
 from .document.schema import dumps, render_item
-from .fields import CodePointCharField
-from .listing.sorting import NULL_DATETIME_SENTINEL
+from .listing.ordering import NULL_DATETIME_SENTINEL
+from .model_fields import CodePointCharField
 
 ID_LENGTH = 128
 #: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.
@@ -35,7 +35,7 @@ def fold(text):
 
 
 def _nulls_last(field):
-    """The sort expression of a nullable key: NULL larger than every value (see backups.sorting)."""
+    """The sort expression of a nullable key: NULL larger than every value (see backups.listing.ordering)."""
     return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
 
 
@@ -105,7 +105,7 @@ class CheckpointItem(models.Model):
     dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
     extend_info_extra = models.JSONField(default=dict, blank=True)
 
-    # --- derived, kept current by backups.services ---------------------------------------------
+    # --- derived, kept current by backups.services.upsert ---------------------------------------------
     name_folded = models.TextField(editable=False, default="")
     resource_name_folded = models.TextField(editable=False, default="")
     document = models.TextField(editable=False, default="", help_text="The item's API JSON.")

@@ -21,8 +21,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from backups.document.schema import parse_item
+from backups.listing.ordering import SORT_KEYS, Ordering
 from backups.listing.selectors import checkpoint_item_scope
-from backups.listing.sorting import SORT_KEYS, Ordering
 from backups.models import CheckpointItem
 from backups.services.upsert import upsert_items
 from bench.dataset import item_dicts

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from backups.api.serializers import checkpoint_items_stream
+from backups.api.responses import checkpoint_items_stream
 from backups.models import (
     ApiToken,
     CheckpointItem,

@@ -1,6 +1,6 @@
-"""Admin forms that judge an edit by the import's rules: fields carry JSON values, ``backups.schema`` decides.
+"""Admin forms that judge an edit by the import's rules: fields carry JSON values, the document decides.
 
-Each form field stands for one key of a key table in ``backups.schema`` (``ITEM_KEYS``,
+Each form field stands for one key of a key table in ``backups.document.schema`` (``ITEM_KEYS``,
 ``BACKUP_DATA_KEYS``…) and only turns the admin's text into that key's JSON value. ``clean()``
 assembles the edited section as CSBS JSON and runs it through ``schema.parse_item`` (the item) or
 ``schema.parse_section`` (a volume backup, a replication record) — the functions the import

@@ -1,10 +1,10 @@
 """The query string of the list and count as the API reads it: one 400 for whatever is wrong.
 
-The reading itself is ``backups.query.ListParameters`` (shared with the browse pages): unknown
+The reading itself is ``backups.listing.parameters.ListParameters`` (shared with the browse pages): unknown
 parameters are reported first and alone; otherwise every invalid parameter is named, joined by
 ``; ``.
 """
-from backups.listing.query import ListParameters
+from backups.listing.parameters import ListParameters
 
 from .errors import InvalidParameter
 

@@ -3,7 +3,7 @@ from django.urls import re_path
 
 from backups.models import PROJECT_ID_PATTERN
 
-from . import schema, views
+from . import openapi, views
 from .errors import not_found
 
 PROJECT = rf"(?P<project_id>{PROJECT_ID_PATTERN})"
@@ -24,7 +24,7 @@ urlpatterns = [
         views.CheckpointItemDetailView.as_view(),
         name="checkpoint-item-detail",
     ),
-    re_path(r"^openapi\.json$", schema.OpenAPIView.as_view(), name="openapi"),
-    re_path(r"^docs/?$", schema.DocsView.as_view(), name="api-docs"),
+    re_path(r"^openapi\.json$", openapi.OpenAPIView.as_view(), name="openapi"),
+    re_path(r"^docs/?$", openapi.DocsView.as_view(), name="api-docs"),
     re_path(r"", not_found),  # last: every other path under /v1/ is a CSBS 404
 ]

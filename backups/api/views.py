@@ -5,10 +5,10 @@ from rest_framework.views import APIView
 from backups.listing.selectors import checkpoint_item_document, checkpoint_item_scope
 
 from .errors import InvalidParameter, ItemNotFound
+from .openapi import count_schema, detail_schema, list_schema
 from .permissions import ProjectPermission, require_all_tenants
 from .query import ListQuery
-from .schema import count_schema, detail_schema, list_schema
-from .serializers import checkpoint_item_response, checkpoint_items_response, count_response
+from .responses import checkpoint_item_response, checkpoint_items_response, count_response
 
 
 class JSONOnlyNegotiation(BaseContentNegotiation):

@@ -11,7 +11,7 @@ Rules of the shape (API.md "The item"):
   ``{}`` for ``fail_code``; keys the seed does not list are kept per section (``*_extra``) and
   written after the listed ones;
 * a top-level ``policy_id`` (not in the seed's table) is written when the item has one;
-* timestamps are written UTC with six fraction digits (``backups.timestamps``);
+* timestamps are written UTC with six fraction digits (``backups.document.timestamps``);
 * loosely typed values (``ram``, ``vcpus``, ``disk``, ``dec_size``: the seed says String, CSBS
   sends numbers) keep their JSON type;
 * ``id``, ``name``, ``status`` and ``created_at`` are required: paging and sorting need them.

@@ -11,7 +11,7 @@ may allow it (``start_time``), where it means that day's midnight UTC.
 import datetime as dt
 import re
 
-from backups.listing.sorting import NULL_DATETIME_SENTINEL
+from backups.listing.ordering import NULL_DATETIME_SENTINEL
 
 _TIMESTAMP = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ]"

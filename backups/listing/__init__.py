@@ -1,1 +1,1 @@
-"""List semantics shared by the API and the browse pages: filters, sort, marker paging, parameters, querysets."""
+"""List semantics shared by API and pages: filters, sort, marker paging, parameters, querysets."""

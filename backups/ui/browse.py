@@ -46,12 +46,12 @@ from django.utils.http import urlencode
 from backups import choices
 from backups.document import schema
 from backups.document.timestamps import format_timestamp
-from backups.listing.filters import CheckpointItemFilterSet, StringField
-from backups.listing.pagination import PARAMETERS as PAGING_PARAMETERS
-from backups.listing.pagination import MarkerNotFound, MarkerPagination
-from backups.listing.query import SORT_PARAMETER, ListParameters
+from backups.listing.filtersets import CheckpointItemFilterSet, StringField
+from backups.listing.keyset import PARAMETERS as PAGING_PARAMETERS
+from backups.listing.keyset import MarkerNotFound, MarkerPagination
+from backups.listing.ordering import Ordering
+from backups.listing.parameters import SORT_PARAMETER, ListParameters
 from backups.listing.selectors import checkpoint_item_scope
-from backups.listing.sorting import Ordering
 from backups.models import ID_LENGTH, CheckpointItem, ProjectMembership, fold, is_project_id
 
 VIEW_PERMISSION = "backups.view_checkpointitem"

@@ -1,4 +1,4 @@
-"""The browse pages: each view wires the request to ``backups.browse`` and renders a template."""
+"""The browse pages: each view wires the request to ``backups.ui.browse`` and renders a template."""
 
 from functools import wraps
 

@@ -11,8 +11,8 @@ from drf_spectacular.validation import validate_schema
 
 from backups import choices
 from backups.document.schema import parse_item
-from backups.listing import pagination, sorting
-from backups.listing.filters import CheckpointItemFilterSet
+from backups.listing import keyset, ordering
+from backups.listing.filtersets import CheckpointItemFilterSet
 from backups.models import ApiToken
 from backups.services.upsert import upsert_items
 
@@ -86,7 +86,7 @@ def test_every_path_is_described_without_the_optional_slash(spec):
 
 
 def test_list_and_count_take_every_filter_and_the_paging_parameters(spec):
-    expected = set(CheckpointItemFilterSet.base_filters) | {"sort", *pagination.PARAMETERS, "project_id"}
+    expected = set(CheckpointItemFilterSet.base_filters) | {"sort", *keyset.PARAMETERS, "project_id"}
     for path in (LIST, COUNT):
         assert set(parameters(spec, path)) == expected, path
 
@@ -101,7 +101,7 @@ def test_detail_takes_only_its_path(spec):
         ("status", {"type": "string", "enum": list(choices.ItemStatus.values)}),
         ("image_type", {"type": "string", "enum": list(choices.ImageType.values)}),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}),
-        ("offset", {"type": "integer", "minimum": 0, "maximum": pagination.MAX_OFFSET, "default": 0}),
+        ("offset", {"type": "integer", "minimum": 0, "maximum": keyset.MAX_OFFSET, "default": 0}),
         ("start_time", {"type": "string", "format": "date-time", "example": "2017-04-18T01:21:52.701973"}),
         ("end_time", {"type": "string", "format": "date-time", "example": "2017-04-18T01:21:52.701973"}),
         ("name", {"type": "string", "maxLength": 255, "pattern": "^[^\\u0000]*$"}),
@@ -142,7 +142,7 @@ def test_booleans_are_described_as_the_api_reads_them(spec, name, value, valid):
 )
 def test_sort_pattern_follows_the_grammar(spec, value, valid):
     schema = parameters(spec, LIST)["sort"]["schema"]
-    assert schema["maxLength"] == sorting.MAX_SORT_LENGTH
+    assert schema["maxLength"] == ordering.MAX_SORT_LENGTH
     assert bool(re.search(schema["pattern"], value)) is valid
 
 

@@ -1,4 +1,4 @@
-"""The item's JSON shape (backups.schema) and its timestamps (backups.timestamps): parse and render rules."""
+"""The item's JSON shape (backups.document.schema) and its timestamps (backups.document.timestamps): parse and render rules."""
 
 import copy
 import datetime as dt

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backups.listing.sorting import SORT_KEYS
+from backups.listing.ordering import SORT_KEYS
 from backups.models import CheckpointItem
 from tests.api.helpers import ids, token_client
 from tests.factories import create_items, item_dict

@@ -1,4 +1,4 @@
-"""``import_checkpoint_items FILE [FILE …] --project P``: load CSBS responses (rules: backups.importing)."""
+"""``import_checkpoint_items FILE [FILE …] --project P``: load CSBS responses (services.importing)."""
 
 import time
 

@@ -1,6 +1,6 @@
 """Response bodies: the items' stored documents (``CheckpointItem.document``) put in their envelopes.
 
-The item's JSON shape has one home, ``backups.schema.render_item``; it is rendered when an item is
+The item's JSON shape has one home, ``backups.document.schema.render_item``; it is rendered when an item is
 written and stored, so a page of 1000 items is one string join, not 1000 serializations.
 """
 from django.http import HttpResponse

@@ -1,8 +1,8 @@
 """The OpenAPI 3 description of the API (drf-spectacular), built from the owners of each rule.
 
-Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.schema``'s
+Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.document.schema``'s
 key tables, each filter parameter from ``CheckpointItemFilterSet``, ``sort`` from
-``backups.sorting``, ``limit``/``offset``/``marker`` from ``backups.pagination``, and the error
+``backups.listing.ordering``, ``limit``/``offset``/``marker`` from ``backups.listing.keyset``, and the error
 codes from ``backups.api.errors``. The views carry ``list_schema``, ``count_schema`` and
 ``detail_schema``; ``finish_schema`` (a drf-spectacular postprocessing hook) adds the item and
 error schemas they refer to. The description and its docs page (Swagger UI from
@@ -17,8 +17,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from backups.document import schema
-from backups.listing import pagination, sorting
-from backups.listing.filters import (
+from backups.listing import keyset, ordering
+from backups.listing.filtersets import (
     MAX_STRING_LENGTH,
     CheckpointItemFilterSet,
     EnumFilter,
@@ -32,13 +32,13 @@ from .errors import ERROR_CODES, ITEM_NOT_FOUND_CODE, InvalidParameter
 
 # --- the item -----------------------------------------------------------------------------------
 
-#: How ``backups.timestamps.format_timestamp`` writes an instant (UTC, no offset: not RFC 3339).
+#: How ``backups.document.timestamps.format_timestamp`` writes an instant (UTC, no offset: not RFC 3339).
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$"
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
 def kind_schema(kind, *, nullable):
-    """The JSON Schema of one ``backups.schema`` kind, as ``render_item`` writes its values."""
+    """The JSON Schema of one ``backups.document.schema`` kind, as ``render_item`` writes its values."""
     if isinstance(kind, schema.String):
         result = {"type": "string"}
         if kind.max_length is not None:
@@ -88,7 +88,7 @@ def section_schema(keys, *, sections=None):
 
 
 def item_json_schema():
-    """``CheckpointItem``: the item as ``backups.schema.render_item`` writes it."""
+    """``CheckpointItem``: the item as ``backups.document.schema.render_item`` writes it."""
     volume_backup = section_schema(schema.VOLUME_BACKUP_KEYS)
     replication_record = section_schema(schema.REPLICATION_RECORD_KEYS)
     extend_info = section_schema(
@@ -235,8 +235,8 @@ def filter_parameter(name, filter_):
 
 def sort_pattern():
     """``sort``'s grammar as a regular expression (a key given twice passes it but is refused: 400)."""
-    key = "(" + "|".join(re.escape(k) for k in sorting.SORT_KEYS) + ")"
-    direction = "(" + "|".join("".join(f"[{c.upper()}{c}]" for c in d) for d in sorting.DIRECTIONS) + ")"
+    key = "(" + "|".join(re.escape(k) for k in ordering.SORT_KEYS) + ")"
+    direction = "(" + "|".join("".join(f"[{c.upper()}{c}]" for c in d) for d in ordering.DIRECTIONS) + ")"
     token = f" *{key}( *: *{direction})? *"
     return f"^{token}(,{token})*$"
 
@@ -250,10 +250,10 @@ def paging_parameters(*, ignored=False):
             {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": pagination.MAX_LIMIT,
-                "default": pagination.DEFAULT_LIMIT,
+                "maximum": keyset.MAX_LIMIT,
+                "default": keyset.DEFAULT_LIMIT,
             },
-            description=f"Page size, 1–{pagination.MAX_LIMIT}; larger values are refused (400), never capped."
+            description=f"Page size, 1–{keyset.MAX_LIMIT}; larger values are refused (400), never capped."
             + note,
         ),
         OpenApiParameter(
@@ -264,20 +264,20 @@ def paging_parameters(*, ignored=False):
         ),
         OpenApiParameter(
             "offset",
-            {"type": "integer", "minimum": 0, "maximum": pagination.MAX_OFFSET, "default": 0},
+            {"type": "integer", "minimum": 0, "maximum": keyset.MAX_OFFSET, "default": 0},
             description="Skips that many items after the marker position (or from the start)." + note,
         ),
         OpenApiParameter(
             "sort",
             {
                 "type": "string",
-                "maxLength": sorting.MAX_SORT_LENGTH,
+                "maxLength": ordering.MAX_SORT_LENGTH,
                 "pattern": sort_pattern(),
                 "example": "created_at:desc,name:asc",
             },
             description=(
-                f"key1[:dir],key2[:dir],… with keys {', '.join(sorting.SORT_KEYS)} and dir asc or desc "
-                f"(any case, default {sorting.DEFAULT_DIRECTION}); at most {sorting.MAX_SORT_LENGTH} "
+                f"key1[:dir],key2[:dir],… with keys {', '.join(ordering.SORT_KEYS)} and dir asc or desc "
+                f"(any case, default {ordering.DEFAULT_DIRECTION}); at most {ordering.MAX_SORT_LENGTH} "
                 "characters. A key given twice, an unknown key or direction, an empty token: 400. Default "
                 "created_at:desc; id is always the last tie-breaker. NULLs sort as larger than every value."
                 + note

@@ -1,17 +1,17 @@
 """The list's query string, read by each parameter's owner, for the API and the browse pages alike.
 
-Owners: ``backups.filters.CheckpointItemFilterSet`` (filters and ``all_tenants``),
-``backups.sorting`` (``sort``), ``backups.pagination`` (``limit``, ``marker``, ``offset``). This
+Owners: ``backups.listing.filtersets.CheckpointItemFilterSet`` (filters and ``all_tenants``),
+``backups.listing.ordering`` (``sort``), ``backups.listing.keyset`` (``limit``, ``marker``, ``offset``). This
 module only asks each of them and collects what they refuse: the parameters nobody owns
 (``unknown``) and one message per invalid parameter (``errors``). The API turns that into one 400
 (``backups.api.query``); the browse pages show each message beside its field.
 """
 from dataclasses import dataclass
 
-from . import pagination
-from .filters import CheckpointItemFilterSet
-from .pagination import MarkerPagination, PaginationError
-from .sorting import Ordering, SortError
+from . import keyset
+from .filtersets import CheckpointItemFilterSet
+from .keyset import MarkerPagination, PaginationError
+from .ordering import Ordering, SortError
 
 SORT_PARAMETER = "sort"
 
@@ -27,7 +27,7 @@ class ListParameters:
     errors: dict
 
     @classmethod
-    def read(cls, params, *, also_known=(), default_limit=pagination.DEFAULT_LIMIT, validate_paging=True):
+    def read(cls, params, *, also_known=(), default_limit=keyset.DEFAULT_LIMIT, validate_paging=True):
         """Ask every owner about ``params`` (a ``QueryDict``); never raises.
 
         ``also_known`` names parameters the caller reads itself (the pages' ``project``, ``q``).
@@ -35,7 +35,7 @@ class ListParameters:
         are accepted and their values ignored.
         """
         filterset = CheckpointItemFilterSet(params)
-        known = frozenset(filterset.parameter_names | {SORT_PARAMETER, *pagination.PARAMETERS, *also_known})
+        known = frozenset(filterset.parameter_names | {SORT_PARAMETER, *keyset.PARAMETERS, *also_known})
         unknown = sorted(name for name in params if name not in known)
         errors = dict(filterset.errors_by_parameter()) if not filterset.is_valid() else {}
         ordering, paging = Ordering.parse(None), MarkerPagination(limit=default_limit)

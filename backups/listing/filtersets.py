@@ -8,12 +8,12 @@ pages render the same FilterSet as their form, so a page URL is an API query. Ru
 * strings are at most 255 characters (ids 128) and contain no NUL character;
 * ``name`` and ``resource_name`` match a case-insensitive substring (Unicode case folding, the
   same on SQLite and PostgreSQL: the folded form is stored in ``*_folded`` columns);
-* ``start_time``/``end_time`` bound ``created_at`` inclusively (``backups.timestamps`` reads them);
+* ``start_time``/``end_time`` bound ``created_at`` inclusively (``backups.document.timestamps`` reads them);
   a date alone is refused for ``end_time`` (API.md: ambiguous) and means midnight UTC for
   ``start_time``; ``start_time`` later than ``end_time`` is refused;
 * ``dec=false`` also matches items without ``dec``;
 * ``all_tenants`` is validated here with the others but does not filter: the caller's scope
-  (``backups.selectors.checkpoint_item_scope``) uses it after the permission check.
+  (``backups.listing.selectors.checkpoint_item_scope``) uses it after the permission check.
 
 ``errors_by_parameter()`` gives one message per invalid parameter, naming the rule.
 """

@@ -5,7 +5,7 @@
   would lose items.
 * ``marker``: the id of the last item of the previous page. The page starts right after that
   item *in the current sort order*: the marker row's sort values are read (one query) and the
-  page is selected by the lexicographic keyset condition (``backups.sorting.Ordering.after``),
+  page is selected by the lexicographic keyset condition (``backups.listing.ordering.Ordering.after``),
   never by counting rows up to it, so any depth costs the same. The marker must be an item the
   caller may see (its project, or any with ``all_tenants``); it need not match the filters. An
   unknown or invisible marker is refused with 400, the same message for both, so ids of other

@@ -16,7 +16,7 @@ the same expression is indexed. This keeps the ORDER BY, the keyset condition an
 and the same expression on SQLite and PostgreSQL, instead of NULLS FIRST/LAST special cases.
 
 Strings sort by Unicode code point because their columns use the ``"C"`` collation on PostgreSQL
-(``backups.fields.CodePointCharField``) and SQLite's ``BINARY`` collation is code-point order.
+(``backups.model_fields.CodePointCharField``) and SQLite's ``BINARY`` collation is code-point order.
 """
 import datetime as dt
 from dataclasses import dataclass

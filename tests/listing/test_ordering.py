@@ -1,7 +1,7 @@
-"""The ``sort`` grammar (backups.sorting), table-driven, without HTTP."""
+"""The ``sort`` grammar (backups.listing.ordering), table-driven, without HTTP."""
 import pytest
 
-from backups.listing.sorting import Ordering, SortError
+from backups.listing.ordering import Ordering, SortError
 
 
 @pytest.mark.parametrize(

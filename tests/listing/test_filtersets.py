@@ -2,7 +2,7 @@
 import pytest
 from django.http import QueryDict
 
-from backups.listing.filters import CheckpointItemFilterSet
+from backups.listing.filtersets import CheckpointItemFilterSet
 from backups.models import CheckpointItem
 from tests.factories import create_items, item_dict
 
