@@ -6,37 +6,28 @@ rendered API JSON (``backups.document.schema.render_item``), so a page of the li
 stored documents; ``backups.services.upsert`` keeps it current on every write.
 """
 import hashlib
-import re
 import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import choices
 from .document.schema import dumps, render_item
-from .listing.ordering import NULL_DATETIME_SENTINEL
+from .listing.ordering import sort_expression
 from .model_fields import CodePointCharField
 
 ID_LENGTH = 128
-#: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.
-PROJECT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
-_PROJECT_ID = re.compile(PROJECT_ID_PATTERN, re.ASCII)
 
 
-def is_project_id(value):
-    return isinstance(value, str) and _PROJECT_ID.fullmatch(value) is not None
+def is_item_id(value):
+    """Could ``value`` be an item's id (a marker, a path's id)? Longer ids or NUL never match a row."""
+    return isinstance(value, str) and len(value) <= ID_LENGTH and "\x00" not in value
 
 
 def fold(text):
     """The case-insensitive search form of a name (the ``name``/``resource_name`` filters)."""
     return (text or "").casefold()
-
-
-def _nulls_last(field):
-    """The sort expression of a nullable key: NULL larger than every value (see backups.listing.ordering)."""
-    return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
 
 
 class CheckpointItem(models.Model):
@@ -117,20 +108,20 @@ class CheckpointItem(models.Model):
             # status last: the overview's per-day, per-status counts read this index alone.
             models.Index(fields=["project_id", "created_at", "id", "status"], name="item_proj_created_st"),
             models.Index(
-                "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
+                "project_id", sort_expression("updated_at"), "id", name="item_proj_updated"
             ),
             models.Index(fields=["project_id", "name", "id"], name="item_proj_name"),
             models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
-                "project_id", _nulls_last("protected_at"), "id", name="item_proj_protected"
+                "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
             ),
             models.Index(fields=["project_id", "id"], name="item_proj_id"),
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
-            models.Index(_nulls_last("updated_at"), "id", name="item_updated"),
+            models.Index(sort_expression("updated_at"), "id", name="item_updated"),
             models.Index(fields=["name", "id"], name="item_name"),
             models.Index(fields=["status", "id"], name="item_status"),
-            models.Index(_nulls_last("protected_at"), "id", name="item_protected"),
+            models.Index(sort_expression("protected_at"), "id", name="item_protected"),
             # Filters.
             models.Index(fields=["resource_id"], name="item_resource_id"),
             models.Index(fields=["checkpoint_id"], name="item_checkpoint_id"),

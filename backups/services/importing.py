@@ -37,7 +37,8 @@ from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
 from backups.document.schema import ItemInvalid, parse_item
-from backups.models import CheckpointItem, is_project_id
+from backups.models import CheckpointItem
+from backups.tenancy import is_project_id
 
 from .upsert import ItemConflict, PreparedItems, prepare_items, write_items
 
