@@ -3,7 +3,7 @@
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
 does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
 rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
-stored documents; ``backups.services.upsert`` keeps it current on every write.
+stored documents; ``backups.services.documents`` keeps it current on every write.
 """
 import hashlib
 import secrets
@@ -13,9 +13,10 @@ from django.db import models
 from django.utils import timezone
 
 from . import choices
-from .document.schema import dumps, render_item
 from .listing.ordering import sort_expression
 from .model_fields import CodePointCharField
+from .services import documents
+from .services.documents import fold  # noqa: F401  (the filters, admin and pages import it from here)
 
 ID_LENGTH = 128
 
@@ -23,11 +24,6 @@ ID_LENGTH = 128
 def is_item_id(value):
     """Could ``value`` be an item's id (a marker, a path's id)? Longer ids or NUL never match a row."""
     return isinstance(value, str) and len(value) <= ID_LENGTH and "\x00" not in value
-
-
-def fold(text):
-    """The case-insensitive search form of a name (the ``name``/``resource_name`` filters)."""
-    return (text or "").casefold()
 
 
 class CheckpointItem(models.Model):
@@ -96,7 +92,7 @@ class CheckpointItem(models.Model):
     dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
     extend_info_extra = models.JSONField(default=dict, blank=True)
 
-    # --- derived, kept current by backups.services.upsert ---------------------------------------------
+    # --- derived, kept current by services.documents -----------------------------------------------
     name_folded = models.TextField(editable=False, default="")
     resource_name_folded = models.TextField(editable=False, default="")
     document = models.TextField(editable=False, default="", help_text="The item's API JSON.")
@@ -139,19 +135,11 @@ class CheckpointItem(models.Model):
         return f"{self.name or self.id} ({self.status})"
 
     def derive(self, volume_backups, replication_records):
-        """Set the derived columns (search forms, ``document``) from the fields and these children."""
-        self.name_folded = fold(self.name)
-        self.resource_name_folded = fold(self.resource_name)
-        self.document = dumps(render_item(self, volume_backups, replication_records))
-
-    def children(self):
-        """``(volume_backups, replication_records)`` as stored, in order; empty when unsaved."""
-        if self._state.adding:
-            return [], []
-        return list(self.volume_backups.all()), list(self.replication_records.all())
+        """Set the derived columns from the fields and these children (``services.documents``)."""
+        documents.derive(self, volume_backups, replication_records)
 
     def save(self, *args, **kwargs):
-        self.derive(*self.children())
+        documents.derive(self, *documents.stored_children(self))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "name_folded", "resource_name_folded", "document"}
@@ -159,12 +147,7 @@ class CheckpointItem(models.Model):
 
     def refresh_document(self):
         """Re-render from the database after the children changed, and store the result."""
-        self.derive(*self.children())
-        type(self).objects.filter(pk=self.pk).update(
-            name_folded=self.name_folded,
-            resource_name_folded=self.resource_name_folded,
-            document=self.document,
-        )
+        documents.refresh_document(self)
 
     @property
     def is_failed(self):

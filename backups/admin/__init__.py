@@ -31,6 +31,7 @@ from backups.models import (
     VolumeBackup,
     fold,
 )
+from backups.services import documents
 
 from .filters import CreatedAtRangeFilter, IndexedValuesFilter
 from .forms import (
@@ -364,7 +365,7 @@ class CheckpointItemAdmin(
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Children saved one by one re-render the document as they go; this pins the final state.
-        form.instance.refresh_document()
+        documents.refresh_document(form.instance)
 
 
 # --- volume backups and replication records on their own ----------------------------------------
@@ -392,8 +393,7 @@ class ChildAdmin(
         # A bulk delete bypasses the model's delete(), which keeps the item's document current.
         item_ids = set(queryset.values_list("item_id", flat=True))
         super().delete_queryset(request, queryset)
-        for item in CheckpointItem.objects.filter(pk__in=item_ids):
-            item.refresh_document()
+        documents.refresh_documents(CheckpointItem.objects.filter(pk__in=item_ids))
 
 
 @admin.register(VolumeBackup)

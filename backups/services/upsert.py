@@ -2,7 +2,7 @@
 
 Single saves keep it current by themselves (``CheckpointItem.save`` and the children's
 ``save``/``delete``); bulk statements bypass ``save``, so this module renders each item in memory
-(``CheckpointItem.derive``) before writing the batch.
+(``backups.services.documents.derive``) before writing the batch.
 
 ``upsert_items`` is the import's hot path (a million items at thousands a second), so it writes
 plain SQL built from the models' ``_meta`` rather than ``bulk_create``: no model instances, each
@@ -20,6 +20,7 @@ import orjson
 from django.db import connection, transaction
 
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
+from backups.services import documents
 
 
 class ItemConflict(ValueError):
@@ -36,7 +37,7 @@ def build_item(project_id, parsed):
     item = CheckpointItem(project_id=project_id, **parsed.fields)
     volume_backups = [VolumeBackup(item=item, **row) for row in parsed.volume_backups]
     replication_records = [ReplicationRecord(item=item, **row) for row in parsed.replication_records]
-    item.derive(volume_backups, replication_records)
+    documents.derive(item, volume_backups, replication_records)
     return item, volume_backups, replication_records
 
 
@@ -95,13 +96,13 @@ def write_items(prepared):
 def _tree(project_id, parsed):
     """The item and its children as plain attribute objects, derived columns set.
 
-    ``CheckpointItem.derive`` reads attributes only, so it runs on these as on model instances:
+    ``documents.derive`` reads attributes only, so it runs on these as on model instances:
     the one home of the derived columns, without the cost of ``Model.__init__``.
     """
     item = SimpleNamespace(project_id=project_id, **parsed.fields)
     volume_backups = [SimpleNamespace(item_id=item.id, **row) for row in parsed.volume_backups]
     replication_records = [SimpleNamespace(item_id=item.id, **row) for row in parsed.replication_records]
-    CheckpointItem.derive(item, volume_backups, replication_records)
+    documents.derive(item, volume_backups, replication_records)
     return item, volume_backups, replication_records
 
 
