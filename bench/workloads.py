@@ -43,6 +43,7 @@ class Server:
     name: str
     app: str
     settings: str
+    workers: int = WORKERS
     port: int = 0
     process: subprocess.Popen = None
 
@@ -55,7 +56,7 @@ class Server:
                 "-m",
                 "gunicorn",
                 "--workers",
-                str(WORKERS),
+                str(self.workers),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--error-logfile",
@@ -537,6 +538,35 @@ def _users():
     return tokens
 
 
+def _keys(users, whale, tenant):
+    return {
+        whale[0]: users["token"]("whale", whale[0]),
+        tenant[0]: users["token"]("tenant", tenant[0]),
+        "admin": users["token"]("admin", whale[0], is_admin=True),
+    }
+
+
+def run_fixed_cost(params, built, args, log):
+    """``--quick``: issue 14's table alone (``bench/fixed_cost.py``)."""
+    from django.core.management import call_command
+
+    from bench import fixed_cost
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    whale, tenant, counts = _projects()
+    keys = _keys(_users(), whale, tenant)
+    log(f"big project {whale[0]} ({whale[1]:,} items), small project {tenant[0]} ({tenant[1]:,} items)")
+    results = fixed_cost.run(whale, tenant, keys, workers=args.workers, quick=True, log=log, reps=args.reps)
+    p = params
+    results["report"] = (
+        f"Dataset: {p['items']:,} items over {p['projects']:,} projects (seed {p['seed']}); big project "
+        f"{whale[1]:,} items, small project {tenant[1]:,} items.\n" + results["report"]
+    )
+    results.update(params=params, dataset=built, whale=whale, tenant=tenant)
+    results["all_met"] = results["fixed_cost_met"]
+    return results
+
+
 def run(url, params, built, args, log):
     from django.core.management import call_command
     from django.test import Client
@@ -546,11 +576,7 @@ def run(url, params, built, args, log):
     call_command("collectstatic", interactive=False, verbosity=0)
     whale, tenant, counts = _projects()
     users = _users()
-    keys = {
-        whale[0]: users["token"]("whale", whale[0]),
-        tenant[0]: users["token"]("tenant", tenant[0]),
-        "admin": users["token"]("admin", whale[0], is_admin=True),
-    }
+    keys = _keys(users, whale, tenant)
 
     def headers_of(workload):
         return {"X-Auth-Token": keys["admin" if workload.token == "admin" else workload.project]}
@@ -657,6 +683,12 @@ def run(url, params, built, args, log):
     ]
     report.evaluate(results)
     results["report"] = report.render(results)
+    from bench import fixed_cost
+
+    table = fixed_cost.run(whale, tenant, keys, workers=args.workers, quick=False, log=log, reps=args.reps)
+    results["fixed_cost"] = table
+    results["report"] += "\n\n" + table["report"]
+    results["all_met"] = results["all_met"] and table["fixed_cost_met"]
     return results
 
 
