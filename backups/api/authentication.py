@@ -4,6 +4,7 @@ from rest_framework import authentication, exceptions
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication
+from .token_cache import find_token
 
 HEADER = "HTTP_X_AUTH_TOKEN"
 
@@ -13,18 +14,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     No header: not this scheme (session login may apply). An unknown, expired or revoked token,
     or one whose user is inactive: 401 with the same message, so tokens cannot be probed; too many
-    of them from one client: 429 (``backups.api.throttling``).
+    of them from one client: 429 (``backups.api.throttling``). Valid tokens are remembered for a
+    few seconds per process (``backups.api.token_cache``, which says how revocation is honoured).
     """
 
     def authenticate(self, request):
         key = request.META.get(HEADER)
         if not key:
             return None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash(key))
-            .first()
-        )
+        token = find_token(ApiToken.hash(key))
         if token is None or token.is_expired or not token.user.is_active:
             record_failed_authentication(request)
             raise exceptions.AuthenticationFailed("Authentication failed: the token is invalid or expired")
