@@ -355,10 +355,18 @@ def test_a_full_page_links_to_the_next(api, ten):
 @pytest.mark.parametrize("limit", [1, 1000])
 def test_a_list_request_costs_the_same_few_queries_for_any_limit_and_never_counts(api, ten, django_assert_num_queries, limit):
     marker = ids(api.get(URL))[1]
-    with django_assert_num_queries(2) as captured:  # marker row, page (the token is remembered since the first request)
+    with django_assert_num_queries(1) as captured:  # the page, the marker's values in it (the token is remembered)
         response = api.get(URL, {"limit": limit, "marker": marker, "sort": "protected_at:asc,name:desc"})
     assert response.status_code == 200
     assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
+
+
+def test_only_an_empty_page_after_a_marker_looks_the_marker_up(api, ten, django_assert_num_queries):
+    everything = ids(api.get(URL))
+    with django_assert_num_queries(2):  # the empty page, then the marker: unknown
+        assert error(api.get(URL, {"marker": "unknown"}))[0] == 400
+    with django_assert_num_queries(2):  # the empty page, then the marker: the last item
+        assert ids(api.get(URL, {"marker": everything[-1]})) == []
 
 
 def test_the_page_query_selects_the_stored_document_only(api, ten):
