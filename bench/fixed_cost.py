@@ -110,6 +110,7 @@ def _check(rows, ports, headers_of, log):
         if not same:
             log(f"  DIFFERENT: {row.label}: {difference}")
         headers = {"HTTP_X_AUTH_TOKEN": headers_of(row)["X-Auth-Token"]}
+        common.count_queries(client, row.path(), headers)  # steady state: the token is remembered
         _, queries = common.count_queries(client, row.path(), headers)
         row.result["queries"] = len(queries)
         row.result["count_sql"] = any(re.search(r"\bCOUNT\(", sql, re.I) for sql, _ in queries)
@@ -159,20 +160,32 @@ def _throughput(rows, ports, headers_of, seconds, rounds):
     return out
 
 
-def run(whale, tenant, keys, *, workers, quick, log, reps=None):
-    """Start ours and the floor, check, time, and return the results with their rendered table."""
+def run(
+    whale, tenant, keys, *, workers, quick, log, reps=None, server="gunicorn", settings="project.settings"
+):
+    """Start ours and the floor, check, time, and return the results with their rendered table.
+
+    ``server`` and ``settings`` are ours' (what-if runs: ``--server granian``, ``--ours-settings``);
+    the floor always runs under gunicorn.
+    """
     rows = build_rows(whale, tenant)
 
     def headers_of(row):
         return {"X-Auth-Token": keys["admin" if row.token == "admin" else row.project]}
 
     servers = {
-        "ours": common.Server("ours", "project.wsgi:application", "project.settings", workers=workers),
+        "ours": common.Server("ours", "project.wsgi:application", settings, workers=workers, server=server),
         "floor": common.Server("floor", "bench.floor:application", "project.settings", workers=workers),
         "columns": common.Server("columns", "bench.floor:application", "project.settings", workers=1),
     }
     bodies = {"floor": "documents", "columns": "columns"}
-    results = {"workers": workers, "uptime_start": _uptime(), "loadavg_start": os.getloadavg()}
+    results = {
+        "workers": workers,
+        "server": server,
+        "settings": settings,
+        "uptime_start": _uptime(),
+        "loadavg_start": os.getloadavg(),
+    }
     try:
         for name, server in servers.items():
             server.start({"BENCH_FLOOR_BODY": bodies[name]} if name in bodies else {})
@@ -252,8 +265,9 @@ def evaluate(results, rows):
 def render(results):
     rows, verdicts = results["rows"], results["verdicts"]
     lines = [
-        f"Issue 14: gunicorn sync x{results['workers']} (ours) beside the floor, json_agg of the stored "
-        f"documents (bare WSGI, sync x{results['workers']}), same cluster and data.",
+        f"Issue 14: ours ({results['server']} x{results['workers']}, {results['settings']}) beside the floor,"
+        f" json_agg of the stored documents (bare WSGI, gunicorn sync x{results['workers']}), same cluster "
+        "and data.",
         f"Load (/proc/loadavg) at start: {results['uptime_start']}; at end: {results['uptime_end']}.",
         "p50 of single requests, one new connection each; ratios in this run decide.",
         "",
@@ -283,7 +297,7 @@ def render(results):
     for name, failures in results["checks"].items():
         verdict = "met   " if not failures else "MISSED"
         lines.append(f"  {verdict} {name}: {', '.join(failures) or 'every row'}")
-    lines.append("  (q: queries of our request, counted in-process; throughput: mean of 2 alternating runs)")
+    lines.append("  (q: queries of a repeated request of ours, in-process; throughput: mean of 2 runs)")
     lines.append("")
     lines.append("EXPLAIN (ANALYZE, BUFFERS) of our page queries:")
     for row in rows:

@@ -130,6 +130,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="issue 14's table alone, at 40,000 items")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of issue 14's table")
     parser.add_argument("--reps", type=int, help="repetitions per row of issue 14's table")
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="ours' server in issue 14's table",
+    )
+    parser.add_argument("--ours-settings", default="project.settings", help="ours' settings module (what-if)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
     args = parser.parse_args(argv)

@@ -44,27 +44,48 @@ class Server:
     app: str
     settings: str
     workers: int = WORKERS
+    server: str = "gunicorn"  # or "granian" (WSGI interface), if installed
     port: int = 0
     process: subprocess.Popen = None
 
-    def start(self, env):
-        self.port = _free_port()
-        log_path = BENCH_DIR / "data" / f"gunicorn-{self.name}.log"
-        self.process = subprocess.Popen(
-            [
+    def command(self):
+        if self.server == "granian":
+            return [
                 PYTHON,
                 "-m",
-                "gunicorn",
+                "granian",
+                "--interface",
+                "wsgi",
                 "--workers",
                 str(self.workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--error-logfile",
-                str(log_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
                 "--log-level",
                 "warning",
                 self.app,
-            ],
+            ]
+        log_path = BENCH_DIR / "data" / f"gunicorn-{self.name}.log"
+        return [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--error-logfile",
+            str(log_path),
+            "--log-level",
+            "warning",
+            self.app,
+        ]
+
+    def start(self, env):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            self.command(),
             cwd=REPO_DIR,
             env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": self.settings},
             stdout=subprocess.DEVNULL,
@@ -546,6 +567,10 @@ def _keys(users, whale, tenant):
     }
 
 
+def _what_if(args):
+    return {"server": args.server, "settings": args.ours_settings}
+
+
 def run_fixed_cost(params, built, args, log):
     """``--quick``: issue 14's table alone (``bench/fixed_cost.py``)."""
     from django.core.management import call_command
@@ -556,7 +581,9 @@ def run_fixed_cost(params, built, args, log):
     whale, tenant, counts = _projects()
     keys = _keys(_users(), whale, tenant)
     log(f"big project {whale[0]} ({whale[1]:,} items), small project {tenant[0]} ({tenant[1]:,} items)")
-    results = fixed_cost.run(whale, tenant, keys, workers=args.workers, quick=True, log=log, reps=args.reps)
+    results = fixed_cost.run(
+        whale, tenant, keys, workers=args.workers, quick=True, log=log, reps=args.reps, **_what_if(args)
+    )
     p = params
     results["report"] = (
         f"Dataset: {p['items']:,} items over {p['projects']:,} projects (seed {p['seed']}); big project "
@@ -685,7 +712,9 @@ def run(url, params, built, args, log):
     results["report"] = report.render(results)
     from bench import fixed_cost
 
-    table = fixed_cost.run(whale, tenant, keys, workers=args.workers, quick=False, log=log, reps=args.reps)
+    table = fixed_cost.run(
+        whale, tenant, keys, workers=args.workers, quick=False, log=log, reps=args.reps, **_what_if(args)
+    )
     results["fixed_cost"] = table
     results["report"] += "\n\n" + table["report"]
     results["all_met"] = results["all_met"] and table["fixed_cost_met"]
