@@ -120,8 +120,13 @@ def marker_values(scope, ordering, marker):
     }
 
 
-def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False):
+def keyset_page(
+    queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False, fetch=list
+):
     """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
+
+    ``fetch`` turns the page's ``values()`` queryset into its rows (the API reads the documents as
+    bytes, ``backups.api.documents.fetch_documents``).
 
     ``scope`` is the caller's visible set, where the marker is looked up. Queries: the page (with
     the marker's values in it); the marker alone when the page is empty (to refuse an unknown
@@ -137,7 +142,7 @@ def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document")
     if values is not None:
         forward = forward.filter(ordering.after(values))
     start, stop = paging.offset, paging.offset + paging.limit + (1 if neighbours else 0)
-    rows = list(forward.values(*columns, *aliases)[start:stop])
+    rows = fetch(forward.values(*columns, *aliases)[start:stop])
     if not rows and paging.marker is not None and not scope.filter(pk=paging.marker).exists():
         raise MarkerNotFound(paging.marker)
     if not neighbours:

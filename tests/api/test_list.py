@@ -369,6 +369,17 @@ def test_only_an_empty_page_after_a_marker_looks_the_marker_up(api, ten, django_
         assert ids(api.get(URL, {"marker": everything[-1]})) == []
 
 
+def test_the_body_is_the_stored_documents_byte_for_byte(api):
+    """The documents go out as stored (read as bytes on PostgreSQL, never decoded and re-encoded)."""
+    from backups.models import CheckpointItem
+
+    create_items(P, item_dict(id="b", name="备份-财务 ✓ 🙂", created_at="2024-05-01T00:00:00"), item_dict(id="a", name="plain"))
+    stored = [CheckpointItem.objects.get(pk=pk).document for pk in ("b", "a")]  # newest first
+    response = api.get(URL)
+    assert response.content == ('{"checkpoint_items":[' + ",".join(stored) + "]}").encode()
+    assert response.json()["checkpoint_items"][0]["name"] == "备份-财务 ✓ 🙂"
+
+
 def test_the_page_query_selects_the_stored_document_only(api, ten):
     with CaptureQueriesContext(connection) as captured:
         api.get(URL, {"limit": 2})
