@@ -55,8 +55,10 @@ class MarkerPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         parameters = view.parameters
         self.request = request
+        # The scope (where a marker is looked up) is only read with a marker: no second queryset without.
+        scope = view.get_queryset() if parameters.paging.marker is not None else queryset
         self.page = keyset.keyset_page(
-            queryset, view.get_queryset(), parameters.ordering, parameters.paging, fetch=fetch_documents
+            queryset, scope, parameters.ordering, parameters.paging, fetch=fetch_documents
         )
         return [row["document"] for row in self.page.rows]
 
