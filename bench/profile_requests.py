@@ -10,13 +10,16 @@ servers use (``bench/run.py``), on the quick benchmark's dataset (built if missi
 ``bench/run.py --quick``) or on ``BENCH_DATABASE_URL``. For each request: the wall time per request
 without the profiler, then, under cProfile, the share of the time by area (the database round
 trip, building SQL, parameter validation, authentication, DRF, Django's handler and middleware,
-our code) and the functions with the most time of their own and the most cumulative time.
-``{small}``/``{big}`` in ``--path`` stand for the two projects' ids.
+our code) and the functions with the most time of their own and the most cumulative time. Last,
+the wall time of a request that Django answers without a query (a CSBS 404 under ``/v1/``),
+the framework's own floor, beside the others. ``{small}``/``{big}`` in ``--path`` stand for the
+two projects' ids.
 """
 
 import argparse
 import cProfile
 import io
+import logging
 import pstats
 import sys
 import time
@@ -95,9 +98,9 @@ def by_area(stats):
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
-def profile(application, name, path, token, requests, top):
+def profile(application, name, path, token, requests, top, expect="200"):
     status = call(application, path, token)
-    if not status.startswith("200"):
+    if not status.startswith(expect):
         raise SystemExit(f"{name}: {path} answered {status}")
     for _ in range(20):
         call(application, path, token)
@@ -114,6 +117,8 @@ def profile(application, name, path, token, requests, top):
     total = sum(own for _, _, own, _, _ in stats.stats.values())
     print(f"\n=== {name}: GET {path}")
     print(f"{wall * 1e6:,.0f} µs per request without the profiler ({requests} requests, in-process)")
+    if top == 0:
+        return wall
     print("Share of the profiled time by area (own time of the functions in it):")
     for area, seconds in by_area(stats):
         print(f"  {seconds / total:6.1%}  {seconds / requests * 1e6:8,.0f} µs  {area}")
@@ -123,6 +128,7 @@ def profile(application, name, path, token, requests, top):
         body = out.getvalue()
         print(f"Top {top} by {title} (per {requests} requests):")
         print(body[body.index("   ncalls") :].rstrip() if "   ncalls" in body else body)
+    return wall
 
 
 def main(argv=None):
@@ -165,8 +171,17 @@ def main(argv=None):
     connection.close()  # the servers' connection settings from here on, as in a fresh worker
     from project.wsgi import application
 
+    walls = {}
     for name, path, token in paths:
-        profile(application, name, path, token, args.requests, args.top)
+        walls[name] = profile(application, name, path, token, args.requests, args.top)
+    # Django's own floor: a CSBS 404 under /v1/ through every middleware, the URL resolver and a
+    # view, without a query (its WARNING log line is silenced here, as it is not part of a 200).
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    reference = "Django alone: /v1/ 404, every middleware, no query"
+    walls[reference] = profile(application, reference, "/v1/no-such-path", "", args.requests, 0, "404")
+    print("\nWall time per request, in-process, without the profiler:")
+    for name, wall in walls.items():
+        print(f"  {wall * 1e6:8,.0f} µs  {name}")
     return 0
 
 
