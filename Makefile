@@ -34,9 +34,18 @@ demo: migrate
 # The performance benchmark (bench/run.py): its own PostgreSQL under bench/data/, the dataset built once.
 # Extra arguments, e.g. make bench BENCH_ARGS="--quick"
 BENCH_ARGS ?=
-.PHONY: bench
+.PHONY: bench bench-quick profile
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Issue 14's table alone, in a few minutes: 40,000 items, ours beside the json_agg floor (= bench/run.py --quick).
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+# Where a request's time goes: cProfile of a limit=10 list, a count and a detail, in-process.
+PROFILE_ARGS ?=
+profile: $(STAMP)
+	$(PY) bench/profile_requests.py $(PROFILE_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

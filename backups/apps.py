@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class BackupsConfig(AppConfig):
     name = "backups"
     verbose_name = "Backups"
+
+    def ready(self):
+        from django.core.signals import request_started
+
+        from project.db_health import close_broken_connections
+
+        # Django's SELECT 1 health check is off for PostgreSQL (settings): this one needs no round trip.
+        request_started.connect(close_broken_connections, dispatch_uid="backups.close_broken_connections")

@@ -1,15 +1,22 @@
-"""The floor: list and count built by ONE SQL query with PostgreSQL's JSON functions; bare WSGI, psycopg2.
+"""The floor: list, count and detail, each ONE SQL query that builds the JSON; bare WSGI, psycopg2.
 
 ``gunicorn bench.floor:application`` with ``DATABASE_URL``. It serves the same paths and query
-parameters as the API (``/v1/{project_id}/checkpoint_items[/count]``) so the bench sends the same
+parameters as the API (``/v1/{project_id}/checkpoint_items[/count|/{id}]``) so the bench sends the same
 requests to it, and answers the same JSON (the bench compares them parsed): the item object is
 assembled from its columns and its children by ``json_build_object``/``json_agg`` in the database,
 after the same filters, sort, keyset marker condition, offset and limit. It trusts its input and
 checks no token: it is what PostgreSQL alone costs, not a service.
 
-The SQL is generated once from ``backups.document.schema``'s key tables, so the shape cannot drift from
-``render_item``. JSON objects are built with ``json_build_object``; only a section that carries
-unknown keys (``*_extra``, e.g. the sample's ``taskid``) is merged as ``jsonb``.
+Two bodies, chosen by ``BENCH_FLOOR_BODY``:
+
+* ``columns`` (the default; issue 7's floor): the item object is assembled from its columns and its
+  children by ``json_build_object``/``json_agg``. The SQL is generated once from
+  ``backups.document.schema``'s key tables, so the shape cannot drift from ``render_item``; only a
+  section that carries unknown keys (``*_extra``, e.g. the sample's ``taskid``) is merged as
+  ``jsonb``. It is what PostgreSQL costs when it builds the JSON itself.
+* ``documents`` (issue 14's floor): ``json_agg`` of the items' stored documents
+  (``CheckpointItem.document``), the very bytes ours sends. It is what PostgreSQL costs to answer
+  the same query with the same stored JSON, without a framework: the floor of a request's fixed cost.
 """
 
 import os
@@ -71,11 +78,17 @@ ITEM_CORE = _object(
     ],
 )
 #: The whole item: core keys, then policy_id when set, then the item's unknown keys.
-ITEM = (
+ITEM_COLUMNS = (
     f"(CASE WHEN i.policy_id IS NULL AND i.extra = '{{}}'::jsonb THEN {ITEM_CORE} "
     f"ELSE ({ITEM_CORE}::jsonb || jsonb_strip_nulls(jsonb_build_object('policy_id', i.policy_id)) "
     f"|| i.extra)::json END)"
 )
+
+
+#: The item of the ``documents`` body: the stored API JSON, as json.
+ITEM_DOCUMENT = "i.document::json"
+BODIES = {"columns": ITEM_COLUMNS, "documents": ITEM_DOCUMENT}
+ITEM = BODIES[os.environ.get("BENCH_FLOOR_BODY") or "columns"]
 
 
 def _sort_expression(key, table="i"):
@@ -200,6 +213,15 @@ def count_query(project_id, params):
     )
 
 
+def detail_query(project_id, item_id):
+    """``(sql, args)``: the body of a detail request, or no row for an item not in the project."""
+    return (
+        f"SELECT json_build_object('checkpoint_item', {ITEM})::text FROM backups_checkpointitem i "
+        "WHERE i.project_id = %s AND i.id = %s",
+        [project_id, item_id],
+    )
+
+
 _connection = None
 
 
@@ -219,6 +241,8 @@ def application(environ, start_response):
             sql, args = list_query(parts[1], params)
         elif len(parts) == 4 and parts[0] == "v1" and parts[2:] == ["checkpoint_items", "count"]:
             sql, args = count_query(parts[1], params)
+        elif len(parts) == 4 and parts[0] == "v1" and parts[2] == "checkpoint_items":
+            sql, args = detail_query(parts[1], parts[3])
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
@@ -227,6 +251,10 @@ def application(environ, start_response):
         return [str(error).encode()]
     with _cursor() as cursor:
         cursor.execute(sql, args)
-        body = cursor.fetchone()[0].encode()
+        row = cursor.fetchone()
+    if row is None:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    body = row[0].encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

@@ -1,9 +1,14 @@
 #!/usr/bin/env python
-"""Performance benchmark (issue 7): ours vs the database's floor vs a typical DRF peer, at a million items.
+"""Performance benchmark: ours vs the database's floor (and a typical DRF peer), on PostgreSQL.
 
-    make bench                      # or: .venv/bin/python bench/run.py
+    make bench                      # or: .venv/bin/python bench/run.py  (1,000,000 items; issues 7 and 14)
+    make bench-quick                # or: bench/run.py --quick  (40,000 items; issue 14's table, minutes)
     .venv/bin/python bench/run.py --build-only       # only build (or check) the dataset
-    .venv/bin/python bench/run.py --quick            # fewer repetitions, no import, for a smoke run
+
+``--quick`` is issue 14's table alone (``bench/fixed_cost.py``): 40,000 items over 3 projects (the
+big one 20,000), ours and the floor under gunicorn with 2 sync workers each, every row's bodies
+checked to be the same JSON first, then timed round-robin, with a verdict beside each row.
+The full run is issue 7's benchmark (below) followed by the same table at a million items.
 
 PostgreSQL: ``BENCH_DATABASE_URL`` (a database the bench may fill) or, without it, the bench's own
 cluster under ``bench/data/pg`` (``bench/pg.py``: fsync off, tuned for 2 cores / 24 GB). The
@@ -30,6 +35,8 @@ sys.path.insert(0, str(REPO_DIR))
 from bench import pg  # noqa: E402
 
 DATASET = {"items": 1_000_000, "projects": 1_000, "seed": 7}
+#: Issue 14's dataset: with 3 projects the benchmark shape gives the first one half, 20,000 items.
+QUICK_DATASET = {"items": 40_000, "projects": 3, "seed": 7}
 SECRET = "bench-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -37,22 +44,30 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def database_url():
-    """``BENCH_DATABASE_URL``, or the bench cluster's ``bench`` database (created if missing)."""
+def database_name(params):
+    """The bench cluster's database of a dataset: ``bench`` for the default one, else one per size."""
+    if params == DATASET:
+        return pg.DATABASE
+    return f"{pg.DATABASE}_{params['items']}_{params['projects']}_{params['seed']}"
+
+
+def database_url(params=DATASET):
+    """``BENCH_DATABASE_URL``, or the bench cluster's database of ``params`` (created if missing)."""
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
         return url
     import psycopg2
 
+    name = database_name(params)
     base = pg.start()
     connection = psycopg2.connect(f"{base}/postgres")
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [pg.DATABASE])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(f"CREATE DATABASE {pg.DATABASE}")
+            cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
-    return f"{base}/{pg.DATABASE}"
+    return f"{base}/{name}"
 
 
 def server_environment(url):
@@ -109,26 +124,43 @@ def ensure_dataset(url, params, rebuild=False):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build-only", action="store_true", help="build or check the dataset, then stop")
-    parser.add_argument("--items", type=int, default=DATASET["items"])
-    parser.add_argument("--projects", type=int, default=DATASET["projects"])
+    parser.add_argument("--items", type=int, help="default 1,000,000 (--quick: 40,000)")
+    parser.add_argument("--projects", type=int, help="default 1,000 (--quick: 3)")
     parser.add_argument("--rebuild", action="store_true", help="replace a different dataset in the database")
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions and no import (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="issue 14's table alone, at 40,000 items")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of issue 14's table")
+    parser.add_argument("--reps", type=int, help="repetitions per row of issue 14's table")
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="ours' server in issue 14's table",
+    )
+    parser.add_argument("--ours-settings", default="project.settings", help="ours' settings module (what-if)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
     args = parser.parse_args(argv)
 
-    url = database_url()
+    defaults = QUICK_DATASET if args.quick else DATASET
+    params = {
+        "items": args.items or defaults["items"],
+        "projects": args.projects or defaults["projects"],
+        "seed": defaults["seed"],
+    }
+    url = database_url(params)
     os.environ.update(server_environment(url))
     import django
 
     django.setup()
-    params = {"items": args.items, "projects": args.projects, "seed": DATASET["seed"]}
     built = ensure_dataset(url, params, rebuild=args.rebuild)
     if args.build_only:
         return 0
     from bench import workloads
 
-    results = workloads.run(url, params, built, args, log=log)
+    if args.quick:
+        results = workloads.run_fixed_cost(params, built, args, log=log)
+    else:
+        results = workloads.run(url, params, built, args, log=log)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = BENCH_DIR / "results"
     out_dir.mkdir(exist_ok=True)

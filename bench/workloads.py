@@ -43,27 +43,49 @@ class Server:
     name: str
     app: str
     settings: str
+    workers: int = WORKERS
+    server: str = "gunicorn"  # or "granian" (WSGI interface), if installed
     port: int = 0
     process: subprocess.Popen = None
 
-    def start(self, env):
-        self.port = _free_port()
-        log_path = BENCH_DIR / "data" / f"gunicorn-{self.name}.log"
-        self.process = subprocess.Popen(
-            [
+    def command(self):
+        if self.server == "granian":
+            return [
                 PYTHON,
                 "-m",
-                "gunicorn",
+                "granian",
+                "--interface",
+                "wsgi",
                 "--workers",
-                str(WORKERS),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--error-logfile",
-                str(log_path),
+                str(self.workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
                 "--log-level",
                 "warning",
                 self.app,
-            ],
+            ]
+        log_path = BENCH_DIR / "data" / f"gunicorn-{self.name}.log"
+        return [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--error-logfile",
+            str(log_path),
+            "--log-level",
+            "warning",
+            self.app,
+        ]
+
+    def start(self, env):
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            self.command(),
             cwd=REPO_DIR,
             env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": self.settings},
             stdout=subprocess.DEVNULL,
@@ -537,6 +559,41 @@ def _users():
     return tokens
 
 
+def _keys(users, whale, tenant):
+    return {
+        whale[0]: users["token"]("whale", whale[0]),
+        tenant[0]: users["token"]("tenant", tenant[0]),
+        "admin": users["token"]("admin", whale[0], is_admin=True),
+    }
+
+
+def _what_if(args):
+    return {"server": args.server, "settings": args.ours_settings}
+
+
+def run_fixed_cost(params, built, args, log):
+    """``--quick``: issue 14's table alone (``bench/fixed_cost.py``)."""
+    from django.core.management import call_command
+
+    from bench import fixed_cost
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    whale, tenant, counts = _projects()
+    keys = _keys(_users(), whale, tenant)
+    log(f"big project {whale[0]} ({whale[1]:,} items), small project {tenant[0]} ({tenant[1]:,} items)")
+    results = fixed_cost.run(
+        whale, tenant, keys, workers=args.workers, quick=True, log=log, reps=args.reps, **_what_if(args)
+    )
+    p = params
+    results["report"] = (
+        f"Dataset: {p['items']:,} items over {p['projects']:,} projects (seed {p['seed']}); big project "
+        f"{whale[1]:,} items, small project {tenant[1]:,} items.\n" + results["report"]
+    )
+    results.update(params=params, dataset=built, whale=whale, tenant=tenant)
+    results["all_met"] = results["fixed_cost_met"]
+    return results
+
+
 def run(url, params, built, args, log):
     from django.core.management import call_command
     from django.test import Client
@@ -546,11 +603,7 @@ def run(url, params, built, args, log):
     call_command("collectstatic", interactive=False, verbosity=0)
     whale, tenant, counts = _projects()
     users = _users()
-    keys = {
-        whale[0]: users["token"]("whale", whale[0]),
-        tenant[0]: users["token"]("tenant", tenant[0]),
-        "admin": users["token"]("admin", whale[0], is_admin=True),
-    }
+    keys = _keys(users, whale, tenant)
 
     def headers_of(workload):
         return {"X-Auth-Token": keys["admin" if workload.token == "admin" else workload.project]}
@@ -657,6 +710,14 @@ def run(url, params, built, args, log):
     ]
     report.evaluate(results)
     results["report"] = report.render(results)
+    from bench import fixed_cost
+
+    table = fixed_cost.run(
+        whale, tenant, keys, workers=args.workers, quick=False, log=log, reps=args.reps, **_what_if(args)
+    )
+    results["fixed_cost"] = table
+    results["report"] += "\n\n" + table["report"]
+    results["all_met"] = results["all_met"] and table["fixed_cost_met"]
     return results
 
 

@@ -108,6 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DB_CONNECT_TIMEOUT
+    # Not Django's SELECT 1 before each request's first query: project.db_health looks at the socket.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -166,6 +168,10 @@ CACHES = {
     if os.environ.get("CACHE_BACKEND") == "database"
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Valid tokens are remembered per process for this many seconds (0: off), at most SIZE of them
+# (backups.api.token_cache): a token revoked elsewhere is refused by every worker within SECONDS.
+AUTH_TOKEN_CACHE_SECONDS = float(os.environ.get("AUTH_TOKEN_CACHE_SECONDS", "5"))
+AUTH_TOKEN_CACHE_SIZE = int(os.environ.get("AUTH_TOKEN_CACHE_SIZE", "1024"))
 # The OpenAPI description at /v1/openapi.json and its docs at /v1/docs/ (backups.api.openapi).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backup query API (CSBS checkpoint items)",

@@ -47,8 +47,12 @@ def sample_response():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache: the failed-authentication throttle counts in it."""
+    """Each test starts with empty caches: the failed-authentication throttle counts in one, and
+    valid tokens are remembered for a few seconds (``backups.api.token_cache``)."""
     from django.core.cache import cache
 
+    from backups.api import token_cache
+
     cache.clear()
+    token_cache.forget_all()
     yield

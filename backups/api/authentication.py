@@ -5,6 +5,7 @@ from backups.keystone import validation as keystone
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication
+from .token_cache import find_token
 
 HEADER = "HTTP_X_AUTH_TOKEN"
 
@@ -14,19 +15,17 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     No header: not this scheme (session login may apply). An unknown, expired or revoked token,
     or one whose user is inactive: 401 with the same message, so tokens cannot be probed; too many
-    of them from one client: 429 (``backups.api.throttling``). With ``KEYSTONE_AUTH_URL`` set, an
-    unknown token is passed on to ``backups.keystone.authentication.KeystoneAuthentication``.
+    of them from one client: 429 (``backups.api.throttling``). Valid tokens are remembered for a
+    few seconds per process (``backups.api.token_cache``, which says how revocation is honoured).
+    With ``KEYSTONE_AUTH_URL`` set, an unknown token is passed on to
+    ``backups.keystone.authentication.KeystoneAuthentication``.
     """
 
     def authenticate(self, request):
         key = request.META.get(HEADER)
         if not key:
             return None
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash(key))
-            .first()
-        )
+        token = find_token(ApiToken.hash(key))
         if token is None and keystone.is_configured():
             return None  # not issued here: KeystoneAuthentication, next in line, asks Keystone
         if token is None or token.is_expired or not token.user.is_active:

@@ -11,6 +11,7 @@ from rest_framework.pagination import BasePagination
 from backups.listing import keyset
 from backups.models import ID_LENGTH
 
+from .documents import fetch_documents
 from .responses import checkpoint_items_response
 
 #: Appended to each description where the parameters are accepted and ignored (the count).
@@ -54,7 +55,11 @@ class MarkerPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         parameters = view.parameters
         self.request = request
-        self.page = keyset.keyset_page(queryset, view.get_queryset(), parameters.ordering, parameters.paging)
+        # The scope (where a marker is looked up) is only read with a marker: no second queryset without.
+        scope = view.get_queryset() if parameters.paging.marker is not None else queryset
+        self.page = keyset.keyset_page(
+            queryset, scope, parameters.ordering, parameters.paging, fetch=fetch_documents
+        )
         return [row["document"] for row in self.page.rows]
 
     def get_paginated_response(self, data):

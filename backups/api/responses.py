@@ -20,7 +20,8 @@ def checkpoint_items_response(request, page):
     The next link keeps the query, sets ``marker`` to the page's last id and drops ``offset``
     (the marker already positions the next page).
     """
-    response = _json('{"checkpoint_items":[' + ",".join(row["document"] for row in page.rows) + "]}")
+    # The documents are bytes (backups.api.documents): joined as they are, never decoded and re-encoded.
+    response = _json(b'{"checkpoint_items":[' + b",".join(row["document"] for row in page.rows) + b"]}")
     if page.is_full:
         params = {k: v for k, v in request.query_params.items() if k not in ("marker", "offset")}
         params["marker"] = page.last_id

@@ -29,6 +29,8 @@ from backups import choices
 from backups.document.timestamps import parse_timestamp
 from backups.models import ID_LENGTH, CheckpointItem, fold
 
+from .precompiled import PrecompiledFilterSet
+
 MAX_STRING_LENGTH = 255
 
 
@@ -117,7 +119,7 @@ class CheckpointItemFilterSetForm(forms.Form):
         return cleaned
 
 
-class CheckpointItemFilterSet(django_filters.FilterSet):
+class CheckpointItemFilterSet(PrecompiledFilterSet):  # a FilterSet built once, not per request
     status = EnumFilter(values=choices.ItemStatus.values, label="Status")
     name = StringFilter(method="filter_name", label="Name contains")
     az = StringFilter(field_name="resource_az", max_length=64, label="AZ")

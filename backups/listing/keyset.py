@@ -4,12 +4,14 @@
   real client stops at the first page shorter than the ``limit`` it asked for, so a silent cap
   would lose items.
 * ``marker``: the id of the last item of the previous page. The page starts right after that
-  item *in the current sort order*: the marker row's sort values are read (one query) and the
-  page is selected by the lexicographic keyset condition (``backups.listing.ordering.Ordering.after``),
-  never by counting rows up to it, so any depth costs the same. The marker must be an item the
-  caller may see (its project, or any with ``all_tenants``); it need not match the filters. An
-  unknown or invisible marker is refused with 400, the same message for both, so ids of other
-  projects are not revealed.
+  item *in the current sort order*: the page is selected by the lexicographic keyset condition
+  (``backups.listing.ordering.Ordering.after``) on the marker row's sort values, never by counting
+  rows up to it, so any depth costs the same. The marker row's values are read *inside the page's
+  query*, a subquery per sort key (``marker_values``), so that a marker page costs one query like
+  a first page. The marker must be an item the caller may see (its project, or any with
+  ``all_tenants``); it need not match the filters. An unknown or invisible marker makes every
+  subquery NULL and the page empty; only then is the marker looked up (a second query), and it
+  is refused with 400, the same message for both, so ids of other projects are not revealed.
 * ``offset``: an integer ≥ 0, default 0; skips that many items after the marker position (or from
   the start). Unlike the marker it costs rows skipped.
 
@@ -26,6 +28,8 @@ page, backwards included, is an ordinary marker URL.
 """
 import re
 from dataclasses import dataclass
+
+from django.db.models import Subquery
 
 from backups.models import ID_LENGTH, is_item_id
 
@@ -100,21 +104,33 @@ class Page:
 
 
 def marker_values(scope, ordering, marker):
-    """The marker row's sort values (one query), or ``None`` without a marker."""
+    """``{alias: value}`` of the marker row for ``Ordering.after``, or ``None`` without a marker.
+
+    Each value is a subquery of the marker row in ``scope`` (NULL when it is not there), to be
+    run inside the page's query; ``id``'s value is the marker itself.
+    """
     if marker is None:
         return None
-    row = scope.filter(pk=marker).annotate(**ordering.aliases()).values(*ordering.aliases()).first()
-    if row is None:
-        raise MarkerNotFound(marker)
-    return row
+    row = scope.filter(pk=marker).order_by()
+    return {
+        key.alias: marker
+        if key.key == "id"
+        else Subquery(row.annotate(**{key.alias: key.expression()}).values(key.alias)[:1])
+        for key in ordering.keys
+    }
 
 
-def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False):
+def keyset_page(
+    queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False, fetch=list
+):
     """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
 
-    ``scope`` is the caller's visible set, where the marker is looked up. Queries: the marker's
-    sort values (with a marker), the page; with ``neighbours`` the ids before the page too (with a
-    marker or offset).
+    ``fetch`` turns the page's ``values()`` queryset into its rows (the API reads the documents as
+    bytes, ``backups.api.documents.fetch_documents``).
+
+    ``scope`` is the caller's visible set, where the marker is looked up. Queries: the page (with
+    the marker's values in it); the marker alone when the page is empty (to refuse an unknown
+    one); with ``neighbours`` the ids before the page too (with a marker or offset).
     """
     values = marker_values(scope, ordering, paging.marker)
     aliases = list(ordering.aliases()) if neighbours else []
@@ -126,7 +142,9 @@ def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document")
     if values is not None:
         forward = forward.filter(ordering.after(values))
     start, stop = paging.offset, paging.offset + paging.limit + (1 if neighbours else 0)
-    rows = list(forward.values(*columns, *aliases)[start:stop])
+    rows = fetch(forward.values(*columns, *aliases)[start:stop])
+    if not rows and paging.marker is not None and not scope.filter(pk=paging.marker).exists():
+        raise MarkerNotFound(paging.marker)
     if not neighbours:
         return Page(rows=rows, limit=paging.limit)
     has_next, rows = len(rows) > paging.limit, rows[: paging.limit]

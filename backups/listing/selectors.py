@@ -13,11 +13,9 @@ def checkpoint_item_document(project_id, item_id):
     """The stored API JSON of one item of ``project_id``, or ``None`` (also for other projects)."""
     if not is_item_id(item_id):
         return None
-    return (
-        CheckpointItem.objects.filter(project_id=project_id, pk=item_id)
-        .values_list("document", flat=True)
-        .first()
-    )
+    # [:1], not .first(): an id is unique, so no ORDER BY (first() would add the model's ordering).
+    found = CheckpointItem.objects.filter(project_id=project_id, pk=item_id)
+    return next(iter(found.values_list("document", flat=True)[:1]), None)
 
 
 def checkpoint_item_with_children(scope, item_id):
