@@ -2,6 +2,7 @@
 from rest_framework import authentication, exceptions
 
 from backups.keystone import validation as keystone
+from backups.db.router import reads_on_replica
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication
@@ -26,6 +27,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if not key:
             return None
         token = find_token(ApiToken.hash(key))
+        if token is None and reads_on_replica():  # issued a moment ago, maybe not replayed there yet
+            primary = ApiToken.objects.using("default").select_related("user")
+            token = primary.filter(key_hash=ApiToken.hash(key)).first()
         if token is None and keystone.is_configured():
             return None  # not issued here: KeystoneAuthentication, next in line, asks Keystone
         if token is None or token.is_expired or not token.user.is_active:
