@@ -4,6 +4,8 @@
     make bench                      # or: .venv/bin/python bench/run.py  (1,000,000 items; issues 7 and 14)
     make bench-quick                # or: bench/run.py --quick  (40,000 items; issue 14's table, minutes)
     .venv/bin/python bench/run.py --build-only       # only build (or check) the dataset
+    .venv/bin/python bench/run.py --coverage-only    # only the coverage report (bench/coverage.py)
+    .venv/bin/python bench/run.py --items 200000 --projects 200 --whale 100000   # a smaller dataset
 
 ``--quick`` is issue 14's table alone (``bench/fixed_cost.py``): 40,000 items over 3 projects (the
 big one 20,000), ours and the floor under gunicorn with 2 sync workers each, every row's bodies
@@ -138,6 +140,8 @@ def main(argv=None):
     )
     parser.add_argument("--ours-settings", default="project.settings", help="ours' settings module (what-if)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
+    parser.add_argument("--whale", type=int, help="items of the first project (default: 10%% of --items)")
+    parser.add_argument("--coverage-only", action="store_true", help="only the coverage report's workloads")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
     args = parser.parse_args(argv)
 
@@ -147,6 +151,8 @@ def main(argv=None):
         "projects": args.projects or defaults["projects"],
         "seed": defaults["seed"],
     }
+    if args.whale is not None:  # only then: datasets built before the option keep matching
+        params["whale"] = args.whale
     url = database_url(params)
     os.environ.update(server_environment(url))
     import django
@@ -155,11 +161,17 @@ def main(argv=None):
     built = ensure_dataset(url, params, rebuild=args.rebuild)
     if args.build_only:
         return 0
-    from bench import workloads
+    if args.coverage_only:
+        from bench import coverage
 
-    if args.quick:
+        results = coverage.run_only(params, built, args, log=log)
+    elif args.quick:
+        from bench import workloads
+
         results = workloads.run_fixed_cost(params, built, args, log=log)
     else:
+        from bench import workloads
+
         results = workloads.run(url, params, built, args, log=log)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = BENCH_DIR / "results"
