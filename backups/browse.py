@@ -203,7 +203,7 @@ class ProjectAccess:
 
     def scope(self, all_tenants=False):
         """The items this page may show (``all_tenants`` only once checked against ``is_staff``)."""
-        return checkpoint_item_scope(self.project, all_tenants=all_tenants)
+        return checkpoint_item_scope(self.project, all_tenants=all_tenants, include_gone=True)
 
     def visible_items(self):
         """Items of any project the user may read: the detail page's scope."""
