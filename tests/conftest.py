@@ -52,3 +52,15 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def csbs_instance(tmp_path_factory):
+    """A second running instance of this service (tests.upstreams.instance), seeded: the sync's CSBS upstream.
+
+    Shared by the session: tests that change its data put it back.
+    """
+    from tests.upstreams.instance import ServiceInstance
+
+    with ServiceInstance(tmp_path_factory.mktemp("csbs-instance"), items=420, projects=3, seed=11) as upstream:
+        yield upstream

@@ -98,7 +98,7 @@ class UpstreamClient:
         timeout = httpx.Timeout(settings.SYNC_TIMEOUT, connect=settings.SYNC_CONNECT_TIMEOUT)
         self.http = httpx.Client(timeout=timeout, follow_redirects=False)
         self.backoff = wait_exponential_jitter(
-            initial=settings.SYNC_BACKOFF_INITIAL,
+            multiplier=settings.SYNC_BACKOFF_INITIAL,  # the first wait; doubled each retry
             max=settings.SYNC_BACKOFF_MAX,
             jitter=settings.SYNC_BACKOFF_INITIAL,
         )
