@@ -76,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         self.server.requests.append((self.command, self.path, dict(self.headers.items())))
+        self.server.bodies.append(self.body)
         fault = self.server.faults.take(self.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -115,7 +116,8 @@ class LoopbackServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.answer = answer
         self.faults = Faults()
-        self.requests = []
+        self.requests = []  # (method, path with query, headers), in order
+        self.bodies = []
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
