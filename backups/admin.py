@@ -34,6 +34,9 @@ from .admin_paginator import CheapCountPaginator
 from .api.serializers import checkpoint_items_stream
 from .models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup, fold
 
+# Also registers the sync's own admins (sources, runs).
+from .sync.admin import SyncedChildAdminMixin, SyncedInlineMixin, SyncedItemAdminMixin
+
 UUID_PATTERN = re.compile(
     r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE
 )
@@ -232,7 +235,7 @@ REPLICATION_RECORD_FIELDS = [
 ]
 
 
-class InlineJsonReadOnlyMixin(JsonReadOnlyMixin):
+class InlineJsonReadOnlyMixin(SyncedInlineMixin, JsonReadOnlyMixin):
     def is_view_only(self, request, obj):
         return not self.has_change_permission(request, obj)
 
@@ -268,7 +271,8 @@ def export_csbs_json(modeladmin, request, queryset):
 
 @admin.register(CheckpointItem)
 class CheckpointItemAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    SyncedItemAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     form = CheckpointItemAdminForm
     inlines = [VolumeBackupInline, ReplicationRecordInline]
@@ -363,7 +367,8 @@ class CheckpointItemAdmin(
 
 
 class ChildAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    SyncedChildAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     """A volume backup or replication record on its own page; the item is chosen by id."""
 

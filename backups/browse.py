@@ -91,6 +91,7 @@ LIST_COLUMNS = (
     "size",
     "eip",
     "private_ip",
+    "gone_at",
 )
 
 #: Sort keys offered by the table headers and the sort menu -> direction of the first click.

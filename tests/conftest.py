@@ -50,7 +50,10 @@ def _fresh_cache():
     """Each test starts with an empty cache: the failed-authentication throttle counts in it."""
     from django.core.cache import cache
 
+    from backups.sync import freshness
+
     cache.clear()
+    freshness.forget(known_empty=True)  # each test's database starts with no sync source
     yield
 
 

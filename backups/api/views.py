@@ -3,6 +3,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
 from ..selectors import checkpoint_item_document, checkpoint_item_scope
+from ..sync.freshness import with_data_as_of
 from .errors import InvalidParameter, ItemNotFound
 from .permissions import ProjectPermission, require_all_tenants
 from .query import ListQuery
@@ -35,7 +36,8 @@ class CheckpointItemListView(CSBSView):
         require_all_tenants(request, query.all_tenants)
         scope = checkpoint_item_scope(project_id, all_tenants=query.all_tenants)
         page = query.pagination.page(query.filter(scope), scope, query.ordering)
-        return checkpoint_items_response(request, page)
+        response = checkpoint_items_response(request, page)
+        return with_data_as_of(response, project_id, all_tenants=query.all_tenants)
 
 
 class CheckpointItemCountView(CSBSView):
@@ -46,7 +48,8 @@ class CheckpointItemCountView(CSBSView):
         query = ListQuery.from_params(request.query_params, validate_paging=False)
         require_all_tenants(request, query.all_tenants)
         scope = checkpoint_item_scope(project_id, all_tenants=query.all_tenants)
-        return count_response(query.filter(scope).count())
+        response = count_response(query.filter(scope).count())
+        return with_data_as_of(response, project_id, all_tenants=query.all_tenants)
 
 
 class CheckpointItemDetailView(CSBSView):
@@ -62,4 +65,4 @@ class CheckpointItemDetailView(CSBSView):
         document = checkpoint_item_document(project_id, item_id)
         if document is None:
             raise ItemNotFound(item_id)
-        return checkpoint_item_response(document)
+        return with_data_as_of(checkpoint_item_response(document), project_id)
