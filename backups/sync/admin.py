@@ -5,6 +5,7 @@ the admin shows it (and its volume backups and replication records) read-only, w
 when it was last seen. Imported items and items made here stay editable.
 """
 from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -129,6 +130,11 @@ class SyncSourceAdmin(admin.ModelAdmin):
                               "created_at"]}),
     ]
     inlines = [SyncRunInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"  # a bare host means the cloud's https endpoint
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description="freshness")
     def freshness(self, obj):
