@@ -115,7 +115,6 @@ class CheckpointItem(models.Model):
         "backups.SyncSource", null=True, blank=True, editable=False, on_delete=models.PROTECT,
         related_name="items", db_index=False,  # item_source_gone leads with it
     )
-    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="By its source.")
     gone_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="Vanished from its source (a complete walk did not see it): out of the API's answers.",
@@ -153,8 +152,8 @@ class CheckpointItem(models.Model):
             models.Index(fields=["private_ip"], name="item_private_ip"),
             models.Index(fields=["dec"], name="item_dec"),
             models.Index(fields=["resource_name"], name="item_resource_name"),
-            # The sync: a source's items not seen by a walk, and its gone items to purge.
-            models.Index(fields=["source", "gone_at", "last_seen_at"], name="item_source_gone"),
+            # The sync: a source's live items (gone marking) and its gone ones (purge).
+            models.Index(fields=["source", "gone_at"], name="item_source_gone"),
         ]
 
     def __str__(self):
@@ -363,4 +362,4 @@ class ApiToken(models.Model):
 
 
 # The sync's models live with the sync (backups/sync/); importing them here registers them with the app.
-from .sync.models import SyncRun, SyncSource  # noqa: E402, F401
+from .sync.models import Sighting, SyncRun, SyncSource  # noqa: E402, F401

@@ -14,7 +14,6 @@ may prepare the next batch in another thread while the database writes this one.
 import io
 import operator
 from dataclasses import dataclass, field
-from datetime import datetime
 from types import SimpleNamespace
 
 import orjson
@@ -45,10 +44,9 @@ class OriginConflict(ItemConflict):
 
 @dataclass(frozen=True)
 class Origin:
-    """Who writes a batch: an import (no source), or a sync source and when it saw the items."""
+    """Who writes a batch: an import (no source), or a sync source (``backups.sync``)."""
 
     source_id: int | None = None
-    seen_at: datetime | None = None
 
 
 IMPORT = Origin()
@@ -69,7 +67,7 @@ def upsert_items(project_id, parsed_items, origin=IMPORT):
     Upsert by ``id``: an existing item of the same project is replaced whole (its children too);
     an id owned by another project raises ``ItemConflict``, one of another origin (a sync source's
     item for an import, an import's for a source) ``OriginConflict``. Runs in the caller's
-    transaction. The items are written as ``origin``'s (not gone, last seen ``origin.seen_at``).
+    transaction. The items are written as ``origin``'s, and not gone.
     """
     return write_items(prepare_items(project_id, parsed_items, origin))
 
@@ -133,8 +131,7 @@ def _tree(project_id, parsed, origin=IMPORT):
     the one home of the derived columns, without the cost of ``Model.__init__``.
     """
     item = SimpleNamespace(
-        project_id=project_id, source_id=origin.source_id, last_seen_at=origin.seen_at, gone_at=None,
-        **parsed.fields,
+        project_id=project_id, source_id=origin.source_id, gone_at=None, **parsed.fields,
     )
     volume_backups = [SimpleNamespace(item_id=item.id, **row) for row in parsed.volume_backups]
     replication_records = [SimpleNamespace(item_id=item.id, **row) for row in parsed.replication_records]

@@ -139,7 +139,7 @@ def test_gone_items_stay_visible_on_the_pages_marked_gone(synced, staff_client):
     listing = staff_client.get("/", {"project": PROJECT, "sort": "id:asc", "limit": 10}).content.decode()
     assert listing.count('class="badge status-gone"') == 1 and 'class="gone"' in listing
     detail = staff_client.get(f"/backups/{gone_id}/").content.decode()
-    assert 'id="gone"' in detail and "no longer lists this backup since" in detail
+    assert 'id="gone"' in detail and "no longer lists this backup: a complete walk did not see it" in detail
     assert "Mirrored from source <code>cbr-main</code> (cbr)" in detail
     assert token_client(PROJECT).get(f"/v1/{PROJECT}/checkpoint_items/{gone_id}").status_code == 404
 

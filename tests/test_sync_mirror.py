@@ -105,7 +105,7 @@ def test_each_mirrored_item_records_its_source_and_when_it_was_seen(upstream):
     items = CheckpointItem.objects.filter(project_id=src.project_id)
     assert items.count() == result.items_created > 0
     assert set(items.values_list("source_id", flat=True)) == {src.pk}
-    assert items.filter(last_seen_at__gte=result.walk_started_at, gone_at__isnull=True).count() == items.count()
+    assert items.filter(sighting__seen_at__gte=result.walk_started_at, gone_at__isnull=True).count() == items.count()
 
 
 def test_a_second_run_finds_everything_unchanged_and_writes_no_item(upstream):
@@ -245,11 +245,11 @@ def test_dry_run_writes_nothing_and_says_what_would_be_created_updated_and_marke
     document = upstream_document(upstream, project, victim)
     delete_upstream(upstream, victim)
     try:
-        before = list(CheckpointItem.objects.order_by("pk").values_list("pk", "document", "gone_at", "last_seen_at"))
+        before = list(CheckpointItem.objects.order_by("pk").values_list("pk", "document", "gone_at", "sighting__seen_at"))
         code, output = command("sync_backups", src.name, "--dry-run")
         assert code == 0, output
         assert "would create 0, update 0, mark gone 1" in output and f"would mark gone: {victim}" in output
-        after = list(CheckpointItem.objects.order_by("pk").values_list("pk", "document", "gone_at", "last_seen_at"))
+        after = list(CheckpointItem.objects.order_by("pk").values_list("pk", "document", "gone_at", "sighting__seen_at"))
         assert after == before and SyncRun.objects.count() == 1
     finally:
         restore_upstream(upstream, project, document, tmp_path)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import freshness
-from .models import SyncRun, SyncSource
+from .models import Sighting, SyncRun, SyncSource
 
-ORIGIN_FIELDS = ("source", "last_seen_at", "gone_at")
+ORIGIN_FIELDS = ("source", "last_seen", "gone_at")
 
 
 def _synced(obj):
@@ -67,6 +67,11 @@ class SyncedItemAdminMixin:
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), *ORIGIN_FIELDS)
+
+    @admin.display(description="last seen by its source")
+    def last_seen(self, obj):
+        sighting = Sighting.objects.filter(item=obj).values_list("seen_at", flat=True).first()
+        return sighting or "-"
 
     def get_list_filter(self, request):
         return (*super().get_list_filter(request), OriginFilter)

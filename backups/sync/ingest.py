@@ -29,8 +29,8 @@ def document_of(project_id, parsed):
     return item.document
 
 
-def write(project_id, parsed_items, *, source_id, seen_at):
-    """Upsert ``parsed_items`` as the source's, seen at ``seen_at``; ``(created, updated)``."""
+def write(project_id, parsed_items, *, source_id):
+    """Upsert ``parsed_items`` as the source's (and not gone); ``(created, updated)``."""
     if not parsed_items:
         return 0, 0
-    return upsert_items(project_id, parsed_items, Origin(source_id=source_id, seen_at=seen_at))
+    return upsert_items(project_id, parsed_items, Origin(source_id=source_id))

@@ -127,6 +127,25 @@ class SyncSource(models.Model):
             )
 
 
+class Sighting(models.Model):
+    """When its source last listed an item, and a digest of what it listed.
+
+    A narrow row per synced item: a walk moves ``seen_at`` here instead of rewriting the wide item
+    row (and its dozen indexes), and an upstream item whose digest has not changed is not parsed,
+    rendered or written again. A gone item's digest is cleared, so its return rewrites it.
+    """
+
+    item = models.OneToOneField(
+        "backups.CheckpointItem", primary_key=True, on_delete=models.CASCADE, related_name="sighting"
+    )
+    source = models.ForeignKey(SyncSource, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+    digest = models.CharField(max_length=32, blank=True, help_text="BLAKE2b-128 of the upstream's item.")
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "seen_at"], name="sighting_source_seen")]
+
+
 class SyncRun(models.Model):
     """One run of one source: what it did, where it stopped, and why it failed."""
 

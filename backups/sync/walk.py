@@ -17,6 +17,7 @@ run would create, update and mark gone.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -61,29 +62,41 @@ class Progress:
 
 
 class Walker:
-    """The page loop shared by a run and a dry run."""
+    """The page loop shared by a run and a dry run.
 
-    def __init__(self, source, client, *, marker="", markers=(), should_stop=None, on_page=None):
+    While the caller writes one page, the next one is already being fetched (its marker is the
+    page's last id, known as soon as the page arrives): the upstream's time and ours overlap. Only
+    the fetching thread uses the HTTP client; the database stays in the caller's thread.
+    """
+
+    def __init__(self, source, client, *, marker="", should_stop=None):
         self.source, self.api = source, list_api(source, client)
         self.marker = marker
-        self.markers = {marker, *markers} - {""}
+        self.markers = {marker} - {""}
         self.should_stop = should_stop or (lambda: False)
-        self.on_page = on_page or (lambda page, sorted_page: None)
         self.last_page = None
 
     def pages(self):
         """Yield ``(page, next marker)`` until a short page."""
         limit = self.source.page_size
-        while True:
-            if self.should_stop():
-                raise Interrupted(f"stopped before the page after marker {self.marker!r}")
-            page = self.api.page(self.marker, limit)
-            self.last_page = page
-            marker = self._next_marker(page)
-            yield page, marker
-            self.marker = marker
-            if len(page.items) < limit:
-                return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{self.source.name}") as fetcher:
+            pending = fetcher.submit(self.api.page, self.marker, limit)
+            try:
+                while True:
+                    page = pending.result()
+                    self.last_page = page
+                    marker = self._next_marker(page)
+                    last = len(page.items) < limit
+                    if not last and not self.should_stop():
+                        pending = fetcher.submit(self.api.page, marker, limit)
+                    yield page, marker
+                    self.marker = marker
+                    if last:
+                        return
+                    if self.should_stop():
+                        raise Interrupted(f"stopped before the page after marker {self.marker!r}")
+            finally:
+                pending.cancel()
 
     def _next_marker(self, page):
         if not page.items:
@@ -307,7 +320,7 @@ def dry_run(source, *, environ=None, on_progress=None, sleep=time.sleep):
             report.unchanged += len(sorted_page.unchanged)
             report.conflicts += sorted_page.conflicts
             report.rejected += sorted_page.rejected
-            seen_ids.update(item.id for item in sorted_page.created + sorted_page.updated)
+            seen_ids.update(sorted_page.digests)
             seen_ids.update(sorted_page.unchanged + sorted_page.seen_rejected)
             progress.pages, progress.seen = report.pages, report.seen
             progress.created, progress.updated = len(report.created), len(report.updated)
