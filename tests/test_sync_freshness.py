@@ -104,7 +104,7 @@ def test_the_list_page_says_when_the_project_was_last_synced(synced, staff_clien
     src, _ = synced
     page = staff_client.get("/", {"project": PROJECT}).content.decode()
     assert 'id="sync-freshness"' in page and "alert-info" in page and "Stale" not in page
-    assert "synced from <code>cbr-main</code> (cbr)" in page and "runs every 1 h." in page
+    assert "Synced from <code>cbr-main</code> (cbr)" in page and "runs every 1 h." in page
     assert f'data as of <time datetime="{src.data_as_of.strftime("%Y-%m-%dT%H:%M:%S")}' in page
 
 

@@ -135,9 +135,11 @@ class Command(BaseCommand):
             if run.gone_skipped:
                 self.stdout.write(f"{run.source.name}: {run.gone_skipped}")
         else:
+            where = (f"cursor {run.cursor!r} (the next run resumes there)" if run.cursor and not run.complete
+                     else "the next run walks from the start")
             self.stdout.write(
-                f"{run.source.name}: {run.status.upper()} after {seconds:.1f} s{resumed}; {counts}; "
-                f"cursor {run.cursor!r} (the next run resumes there)\n{run.error}"
+                f"{run.source.name}: {run.status.upper()} after {seconds:.1f} s{resumed}; {counts}; {where}\n"
+                f"{run.error}"
             )
         for problem in run.problems[:5]:
             self.stdout.write(f"{run.source.name}:   {problem}")
