@@ -2,41 +2,28 @@
 
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
 does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
-rendered API JSON (``backups.schema.render_item``), so a page of the list is a concatenation of
-stored documents; ``backups.services`` keeps it current on every write.
+rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
+stored documents; ``backups.services.documents`` keeps it current on every write.
 """
 import hashlib
-import re
 import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import choices
-from .fields import CodePointCharField
-from .schema import dumps, render_item
-from .sorting import NULL_DATETIME_SENTINEL
+from .listing.ordering import sort_expression
+from .model_fields import CodePointCharField
+from .services import documents
+from .services.documents import fold  # noqa: F401  (the filters, admin and pages import it from here)
 
 ID_LENGTH = 128
-#: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.
-PROJECT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
-_PROJECT_ID = re.compile(PROJECT_ID_PATTERN, re.ASCII)
 
 
-def is_project_id(value):
-    return isinstance(value, str) and _PROJECT_ID.fullmatch(value) is not None
-
-
-def fold(text):
-    """The case-insensitive search form of a name (the ``name``/``resource_name`` filters)."""
-    return (text or "").casefold()
-
-
-def _nulls_last(field):
-    """The sort expression of a nullable key: NULL larger than every value (see backups.sorting)."""
-    return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
+def is_item_id(value):
+    """Could ``value`` be an item's id (a marker, a path's id)? Longer ids or NUL never match a row."""
+    return isinstance(value, str) and len(value) <= ID_LENGTH and "\x00" not in value
 
 
 class CheckpointItem(models.Model):
@@ -105,7 +92,7 @@ class CheckpointItem(models.Model):
     dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
     extend_info_extra = models.JSONField(default=dict, blank=True)
 
-    # --- derived, kept current by backups.services ---------------------------------------------
+    # --- derived, kept current by services.documents -----------------------------------------------
     name_folded = models.TextField(editable=False, default="")
     resource_name_folded = models.TextField(editable=False, default="")
     document = models.TextField(editable=False, default="", help_text="The item's API JSON.")
@@ -127,20 +114,20 @@ class CheckpointItem(models.Model):
             # status last: the overview's per-day, per-status counts read this index alone.
             models.Index(fields=["project_id", "created_at", "id", "status"], name="item_proj_created_st"),
             models.Index(
-                "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
+                "project_id", sort_expression("updated_at"), "id", name="item_proj_updated"
             ),
             models.Index(fields=["project_id", "name", "id"], name="item_proj_name"),
             models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
-                "project_id", _nulls_last("protected_at"), "id", name="item_proj_protected"
+                "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
             ),
             models.Index(fields=["project_id", "id"], name="item_proj_id"),
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
-            models.Index(_nulls_last("updated_at"), "id", name="item_updated"),
+            models.Index(sort_expression("updated_at"), "id", name="item_updated"),
             models.Index(fields=["name", "id"], name="item_name"),
             models.Index(fields=["status", "id"], name="item_status"),
-            models.Index(_nulls_last("protected_at"), "id", name="item_protected"),
+            models.Index(sort_expression("protected_at"), "id", name="item_protected"),
             # Filters.
             models.Index(fields=["resource_id"], name="item_resource_id"),
             models.Index(fields=["checkpoint_id"], name="item_checkpoint_id"),
@@ -160,19 +147,11 @@ class CheckpointItem(models.Model):
         return f"{self.name or self.id} ({self.status})"
 
     def derive(self, volume_backups, replication_records):
-        """Set the derived columns (search forms, ``document``) from the fields and these children."""
-        self.name_folded = fold(self.name)
-        self.resource_name_folded = fold(self.resource_name)
-        self.document = dumps(render_item(self, volume_backups, replication_records))
-
-    def children(self):
-        """``(volume_backups, replication_records)`` as stored, in order; empty when unsaved."""
-        if self._state.adding:
-            return [], []
-        return list(self.volume_backups.all()), list(self.replication_records.all())
+        """Set the derived columns from the fields and these children (``services.documents``)."""
+        documents.derive(self, volume_backups, replication_records)
 
     def save(self, *args, **kwargs):
-        self.derive(*self.children())
+        documents.derive(self, *documents.stored_children(self))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "name_folded", "resource_name_folded", "document"}
@@ -180,12 +159,7 @@ class CheckpointItem(models.Model):
 
     def refresh_document(self):
         """Re-render from the database after the children changed, and store the result."""
-        self.derive(*self.children())
-        type(self).objects.filter(pk=self.pk).update(
-            name_folded=self.name_folded,
-            resource_name_folded=self.resource_name_folded,
-            document=self.document,
-        )
+        documents.refresh_document(self)
 
     @property
     def is_failed(self):

@@ -3,8 +3,9 @@
 Items come from ``backups.demo.generate(..., shape=BENCHMARK_SHAPE)`` (1,000,000 items over 1,000
 projects by default, the first project the whale, two volume backups per item, ~10% with a
 replication record, ties on ``created_at``, NULL ``protected_at`` where a backup never finished).
-Every row goes through ``backups.schema.parse_item`` and ``backups.services.build_item`` (which
-renders ``document`` with ``render_item``), in worker processes; ``load()`` only replaces the
+Every row goes through ``backups.document.schema.parse_item`` and
+``backups.services.upsert.build_item``
+(which renders ``document`` with ``render_item``), in worker processes; ``load()`` only replaces the
 INSERTs by COPY, with the secondary indexes and constraints dropped during the load and re-created
 after it. The generator yields project by project; a real cloud writes every tenant's backups
 interleaved in time, so the loaded table is rewritten in ``created_at`` order before indexing, and a
@@ -90,9 +91,9 @@ def _load_chunk(args):
     django.setup()
     import psycopg2
 
+    from backups.document.schema import parse_item
     from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
-    from backups.schema import parse_item
-    from backups.services import build_item
+    from backups.services.upsert import build_item
 
     trees = [build_item(project, parse_item(data)) for project, data in pairs]
     connection = psycopg2.connect(database_url)

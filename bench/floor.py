@@ -7,7 +7,7 @@ assembled from its columns and its children by ``json_build_object``/``json_agg`
 after the same filters, sort, keyset marker condition, offset and limit. It trusts its input and
 checks no token: it is what PostgreSQL alone costs, not a service.
 
-The SQL is generated once from ``backups.schema``'s key tables, so the shape cannot drift from
+The SQL is generated once from ``backups.document.schema``'s key tables, so the shape cannot drift from
 ``render_item``. JSON objects are built with ``json_build_object``; only a section that carries
 unknown keys (``*_extra``, e.g. the sample's ``taskid``) is merged as ``jsonb``.
 """
@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 
 import psycopg2
 
-from backups import schema
-from backups.timestamps import parse_timestamp
+from backups.document import schema
+from backups.document.timestamps import parse_timestamp
 
 SENTINEL = "'9999-12-31 23:59:59.999999+00'::timestamptz"
 NULLABLE = {"updated_at", "protected_at"}
@@ -163,7 +163,7 @@ def list_query(project_id, params):
         value = [f"(SELECT s{n} FROM marker)" for n in range(len(keys))]
         first_key, first_desc = keys[0]
         if all(descending == first_desc for _, descending in keys):
-            # One direction: the same row comparison as backups.sorting (an index bound).
+            # One direction: the same row comparison as backups.listing.ordering (an index bound).
             row = ", ".join(_sort_expression(k) for k, _ in keys)
             operator = "<=" if first_desc else ">="
             conditions += [f"({row}) {operator} ({', '.join(value)})", f"i.id <> {value[-1]}"]

@@ -129,8 +129,8 @@ class Workload:
 
 def _sort_rows(project, sort, depths):
     """The ids at ``depths`` (fractions) of ``project``'s items in ``sort``, and the project's size."""
-    from backups.selectors import checkpoint_item_scope
-    from backups.sorting import Ordering
+    from backups.listing.ordering import Ordering
+    from backups.listing.selectors import checkpoint_item_scope
 
     scope = checkpoint_item_scope(project)
     size = scope.count()

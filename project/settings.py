@@ -166,7 +166,7 @@ CACHES = {
     if os.environ.get("CACHE_BACKEND") == "database"
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
-# The OpenAPI description at /v1/openapi.json and its docs at /v1/docs/ (backups.api.schema).
+# The OpenAPI description at /v1/openapi.json and its docs at /v1/docs/ (backups.api.openapi).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backup query API (CSBS checkpoint items)",
     "DESCRIPTION": "Read-only query API of Cloud Server Backup Service checkpoint items. Every error is "
@@ -177,7 +177,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
-    "POSTPROCESSING_HOOKS": ["backups.api.schema.finish_schema"],
+    "POSTPROCESSING_HOOKS": ["backups.api.openapi.finish_schema"],
 }
 
 # --- production hardening (active when DEBUG=0) -------------------------------------------

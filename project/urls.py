@@ -8,7 +8,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("v1/", include("backups.api.urls")),
-    path("", include("backups.urls")),
+    path("", include("backups.ui.urls")),
 ]
 
 handler400 = "backups.api.errors.handler400"

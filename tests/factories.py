@@ -4,8 +4,8 @@ import itertools
 import json
 import uuid
 
-from backups.schema import parse_item
-from backups.services import upsert_items
+from backups.document.schema import parse_item
+from backups.services.upsert import upsert_items
 
 from .conftest import SAMPLE_RESPONSE_PATH
 

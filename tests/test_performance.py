@@ -20,14 +20,14 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from backups.document.schema import parse_item
+from backups.listing.ordering import SORT_KEYS, Ordering
+from backups.listing.selectors import checkpoint_item_scope
 from backups.models import CheckpointItem
-from backups.schema import parse_item
-from backups.selectors import checkpoint_item_scope
-from backups.services import upsert_items
-from backups.sorting import SORT_KEYS, Ordering
+from backups.services.upsert import upsert_items
 from bench.dataset import item_dicts
 
-from .api_helpers import ids, token_client
+from .api.helpers import ids, token_client
 
 ITEMS = 2500
 PROJECTS = 2

@@ -20,9 +20,9 @@ from django.db import connection
 from django.test import RequestFactory, override_settings
 
 from backups.api import throttling
+from backups.document.schema import parse_item
 from backups.models import ApiToken
-from backups.schema import parse_item
-from backups.services import upsert_items
+from backups.services.upsert import upsert_items
 from tests.conftest import REPO_DIR
 
 HOST = "backups.example.org"

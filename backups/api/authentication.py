@@ -1,7 +1,8 @@
 """``X-Auth-Token`` authentication: the token's SHA-256 is looked up, never the token itself."""
 from rest_framework import authentication, exceptions
 
-from ..models import ApiToken
+from backups.models import ApiToken
+
 from .throttling import record_failed_authentication
 
 HEADER = "HTTP_X_AUTH_TOKEN"

@@ -14,8 +14,8 @@ from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 
-from ..pagination import PaginationError
-from ..sorting import SortError
+from backups.listing.keyset import PaginationError
+from backups.listing.ordering import SortError
 
 logger = logging.getLogger("backups.api")
 

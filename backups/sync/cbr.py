@@ -19,7 +19,7 @@ alone): read leniently — no offset means UTC, a date alone its midnight — an
 form. A value that is no time at all is passed on as given, for the ingest rule to judge.
 """
 
-from backups.timestamps import format_timestamp, parse_timestamp
+from backups.document.timestamps import format_timestamp, parse_timestamp
 
 AS_IS = ("id", "name", "description", "status", "checkpoint_id", "resource_id", "resource_type")
 TIMES = ("created_at", "updated_at", "protected_at")

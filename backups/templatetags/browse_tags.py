@@ -5,7 +5,7 @@ import json
 
 from django import template
 
-from .. import choices
+from backups import choices
 
 register = template.Library()
 

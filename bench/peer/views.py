@@ -1,7 +1,7 @@
 """The peer's list and count: ``ListAPIView``, django-filter, ``LimitOffsetPagination``, prefetched children.
 
 It reuses what any implementation of this API needs and has no reason to differ on: the project's
-FilterSet (django-filter), its ``sort`` grammar and keyset condition (``backups.sorting``, for
+FilterSet (django-filter), its ``sort`` grammar and keyset condition (``backups.listing.ordering``, for
 ``marker``), its token authentication and tenancy permission. What it does as most DRF code does:
 serializes model instances with nested ``ModelSerializer``s, prefetches the children, and pages
 with ``LimitOffsetPagination`` (which counts the rows for every page).
@@ -13,9 +13,9 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from backups.api.permissions import ProjectPermission, require_all_tenants
-from backups.filters import CheckpointItemFilterSet
+from backups.listing.filtersets import CheckpointItemFilterSet
+from backups.listing.ordering import Ordering
 from backups.models import CheckpointItem
-from backups.sorting import Ordering
 
 from .serializers import CheckpointItemSerializer
 

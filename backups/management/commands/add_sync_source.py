@@ -13,8 +13,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from backups.models import is_project_id
 from backups.sync.models import AuthMethod, SourceKind, SyncSource
+from backups.tenancy import is_project_id
 
 AUTH_OPTIONS = {
     AuthMethod.TOKEN: ("token_env",),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backups import importing
-from backups.api.serializers import checkpoint_items_stream
+from backups.api.responses import checkpoint_items_stream
 from backups.models import CheckpointItem
+from backups.services import importing
 
 CHUNK = 2000
 

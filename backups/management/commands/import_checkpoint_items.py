@@ -1,10 +1,10 @@
-"""``import_checkpoint_items FILE [FILE …] --project P``: load CSBS responses (rules: backups.importing)."""
+"""``import_checkpoint_items FILE [FILE …] --project P``: load CSBS responses (services.importing)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backups import importing
+from backups.services import importing
 
 
 class Command(BaseCommand):

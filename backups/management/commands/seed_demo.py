@@ -18,10 +18,10 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from backups import demo
+from backups.document.schema import ItemInvalid, parse_item
+from backups.document.timestamps import parse_timestamp
 from backups.models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup
-from backups.schema import ItemInvalid, parse_item
-from backups.services import ItemConflict, upsert_items
-from backups.timestamps import parse_timestamp
+from backups.services.upsert import ItemConflict, upsert_items
 
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "admin"
 SUPPORT_USERNAME, SUPPORT_PASSWORD = "support", "support"

@@ -1,0 +1,1 @@
+"""List semantics shared by API and pages: filters, sort, marker paging, parameters, querysets."""

@@ -1,0 +1,150 @@
+"""``limit``, ``marker`` and ``offset``: keyset paging of the list, for the API and the browse pages.
+
+* ``limit``: an integer 1–1000, default 1000. A larger value is refused rather than capped: the
+  real client stops at the first page shorter than the ``limit`` it asked for, so a silent cap
+  would lose items.
+* ``marker``: the id of the last item of the previous page. The page starts right after that
+  item *in the current sort order*: the marker row's sort values are read (one query) and the
+  page is selected by the lexicographic keyset condition (``backups.listing.ordering.Ordering.after``),
+  never by counting rows up to it, so any depth costs the same. The marker must be an item the
+  caller may see (its project, or any with ``all_tenants``); it need not match the filters. An
+  unknown or invisible marker is refused with 400, the same message for both, so ids of other
+  projects are not revealed.
+* ``offset``: an integer ≥ 0, default 0; skips that many items after the marker position (or from
+  the start). Unlike the marker it costs rows skipped.
+
+Each page is a list of rows (the API asks for ``id`` and the stored ``document``; the browse
+pages for their columns); a page is full when it has ``limit`` items, and only then has the API a
+next page link.
+
+``keyset_page`` is the one pager, for the API (``backups.api.pagination.MarkerPagination``, the
+DRF pagination class) and the browse pages. With ``neighbours=True`` (the pages) it also says
+whether a next page exists (it reads ``limit + 1`` rows) and where the previous page starts: it
+walks the reversed ordering (``Ordering.reversed``) from the page's first row for ``limit + 1``
+ids; the one past ``limit`` is the previous page's marker, fewer means the first page. So every
+page, backwards included, is an ordinary marker URL.
+"""
+import re
+from dataclasses import dataclass
+
+from backups.models import ID_LENGTH, is_item_id
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 1000
+MAX_OFFSET = 2**62
+PARAMETERS = ("limit", "marker", "offset")
+
+_INTEGER = re.compile(r"[0-9]{1,20}", re.ASCII)
+
+
+class PaginationError(ValueError):
+    """A paging parameter is invalid; ``parameter`` names it."""
+
+    def __init__(self, parameter, message):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class MarkerNotFound(PaginationError):
+    def __init__(self, marker):
+        super().__init__("marker", f"Invalid marker '{marker}': no such checkpoint item")
+
+
+def _integer(params, name, default, low, high):
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise PaginationError(name, f"Invalid {name} '{raw[:40]}': must be an integer from {low} to {high}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """``limit``, ``marker`` and ``offset`` of one request, validated."""
+
+    limit: int = DEFAULT_LIMIT
+    marker: str | None = None
+    offset: int = 0
+
+    @classmethod
+    def from_params(cls, params, *, default_limit=DEFAULT_LIMIT):
+        """Read ``limit``/``marker``/``offset`` from a ``QueryDict``; raise ``PaginationError``."""
+        limit = _integer(params, "limit", default_limit, 1, MAX_LIMIT)
+        offset = _integer(params, "offset", 0, 0, MAX_OFFSET)
+        marker = params.get("marker") or None
+        if marker is not None and not is_item_id(marker):
+            raise MarkerNotFound(marker[:ID_LENGTH])
+        return cls(limit=limit, marker=marker, offset=offset)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    limit: int
+    has_next: bool = False
+    has_previous: bool = False
+    previous_marker: str | None = None
+
+    @property
+    def is_full(self):
+        return len(self.rows) == self.limit
+
+    @property
+    def last_id(self):
+        return self.rows[-1]["id"] if self.rows else None
+
+    @property
+    def next_marker(self):
+        return self.last_id if self.has_next else None
+
+
+def marker_values(scope, ordering, marker):
+    """The marker row's sort values (one query), or ``None`` without a marker."""
+    if marker is None:
+        return None
+    row = scope.filter(pk=marker).annotate(**ordering.aliases()).values(*ordering.aliases()).first()
+    if row is None:
+        raise MarkerNotFound(marker)
+    return row
+
+
+def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False):
+    """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
+
+    ``scope`` is the caller's visible set, where the marker is looked up. Queries: the marker's
+    sort values (with a marker), the page; with ``neighbours`` the ids before the page too (with a
+    marker or offset).
+    """
+    values = marker_values(scope, ordering, paging.marker)
+    aliases = list(ordering.aliases()) if neighbours else []
+    forward = (
+        queryset.annotate(**ordering.aliases()).order_by(*ordering.order_by())
+        if neighbours
+        else ordering.apply(queryset)
+    )
+    if values is not None:
+        forward = forward.filter(ordering.after(values))
+    start, stop = paging.offset, paging.offset + paging.limit + (1 if neighbours else 0)
+    rows = list(forward.values(*columns, *aliases)[start:stop])
+    if not neighbours:
+        return Page(rows=rows, limit=paging.limit)
+    has_next, rows = len(rows) > paging.limit, rows[: paging.limit]
+    has_previous, previous_marker = values is not None or bool(paging.offset), None
+    if has_previous and rows:  # at worst (no rows) back to the first page
+        first = {alias: rows[0][alias] for alias in aliases}
+        before = _ids_before(queryset, ordering, first, paging.limit + 1)
+        has_previous = bool(before)
+        previous_marker = before[paging.limit] if len(before) > paging.limit else None
+    return Page(rows, paging.limit, has_next, has_previous, previous_marker)
+
+
+def _ids_before(queryset, ordering, values, count):
+    """Up to ``count`` ids before the row whose sort values are ``values``, nearest first."""
+    backwards = ordering.reversed()
+    return list(
+        queryset.annotate(**backwards.aliases())
+        .order_by(*backwards.order_by())
+        .filter(backwards.after(values))
+        .values_list("id", flat=True)[:count]
+    )

@@ -1,0 +1,1 @@
+"""Writes: bulk upsert by id, the import and export of CSBS JSON files."""

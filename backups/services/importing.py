@@ -1,0 +1,340 @@
+"""Import of CSBS responses: each file streamed, validated item by item, written all-or-nothing.
+
+The rules (``import_checkpoint_items``):
+
+* A file holds one CSBS response body: the list ``{"checkpoint_items": [item, …]}`` or the detail
+  ``{"checkpoint_item": item}``. The root must be a JSON object whose first key is one of those two;
+  anything else (an array, an empty object, another API's body) is refused, saying what was found.
+* Items are read one at a time by ijson's C parser (``use_float=True``: orjson, which renders the
+  stored document, cannot write ``Decimal``) and written in batches of ``BATCH_SIZE`` through
+  ``services.upsert_items``'s two halves: a reader thread parses and prepares the next batch while
+  the database writes this one. A few batches are in memory at a time, never the file.
+* Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
+* A file is all-or-nothing (one transaction). It is refused, and nothing of it written, at the
+  first invalid item (``schema.ItemInvalid``), an id repeated within the file, an id owned by
+  another project (``services.ItemConflict``), or bytes that are not complete JSON in UTF-8
+  (truncated, not JSON, invalid UTF-8). The message names the file, the item's index in the array
+  (from 0) and id, and the JSON path of the field.
+* Files are imported in the order given; the first refused file stops the run, and the files
+  before it stay imported.
+* Repeated ids are found with a set of 64-bit BLAKE2b digests rather than of the ids (about 80 MB
+  for a million ids, the only memory that grows with the file). A digest seen twice is confirmed
+  against the batch and the database; only two ids sharing a digest, the second one already
+  stored in the project, would be taken for a repeat (odds about 1 in 37 million for a file of a
+  million ids).
+"""
+
+import hashlib
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import ijson
+from django.conf import settings
+from django.db import DatabaseError, reset_queries, transaction
+from tqdm import tqdm
+
+from backups.document.schema import ItemInvalid, parse_item
+from backups.models import CheckpointItem
+from backups.tenancy import is_project_id
+
+from .upsert import ItemConflict, OriginConflict, PreparedItems, prepare_items, write_items
+
+LIST_KEY = "checkpoint_items"
+DETAIL_KEY = "checkpoint_item"
+BATCH_SIZE = 1000
+UTF8_BOM = b"\xef\xbb\xbf"
+EXPECTED = f'a CSBS response: {{"{LIST_KEY}": [...]}} or {{"{DETAIL_KEY}": {{...}}}}'
+_JSON_KINDS = {
+    "start_map": "an object",
+    "start_array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+
+class ImportRefused(Exception):
+    """A file (or the project id) cannot be imported; the message says which and why."""
+
+
+@dataclass
+class FileResult:
+    """What one imported file did."""
+
+    name: str
+    created: int
+    updated: int
+    seconds: float
+
+    @property
+    def items(self):
+        return self.created + self.updated
+
+    @property
+    def rate(self):
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+def check_project_id(project_id):
+    """Refuse a project id that the API's URLs could never address (1–64 of ``[A-Za-z0-9_-]``)."""
+    if not is_project_id(project_id):
+        raise ImportRefused(
+            f"Invalid project id {project_id!r}: use 1 to 64 characters of letters, digits, '_' and '-'"
+        )
+
+
+def check_files(paths):
+    """Refuse the run before anything is written when a file is missing or not a regular file."""
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise ImportRefused(f"{path}: no such file; nothing was imported")
+        if not path.is_file():
+            raise ImportRefused(f"{path}: not a regular file; nothing was imported")
+
+
+def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
+    """Import one file into ``project_id`` in one transaction; return a ``FileResult``.
+
+    Raises ``ImportRefused`` (nothing of the file written) with a message naming the file.
+    """
+    check_project_id(project_id)
+    name = str(path)
+    started = time.perf_counter()
+    try:
+        with (
+            open(path, "rb") as raw,
+            tqdm(
+                total=Path(path).stat().st_size,
+                unit="B",
+                unit_scale=True,
+                desc=Path(path).name,
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
+            stream = _CountingReader(raw, lambda position: bar.update(position - bar.n))
+            with transaction.atomic():
+                created, updated = _FileImport(name, project_id, batch_size).run(stream)
+    except OSError as error:
+        raise ImportRefused(f"{name}: cannot be read ({error.strerror or error})") from None
+    return FileResult(name, created, updated, time.perf_counter() - started)
+
+
+class _CountingReader:
+    """A binary file that reports its position after each read (the progress bar's measure)."""
+
+    def __init__(self, raw, on_read):
+        self.raw = raw
+        self.on_read = on_read
+
+    def read(self, size=-1):
+        data = self.raw.read(size)
+        self.on_read(self.raw.tell())
+        return data
+
+    def seek(self, offset):
+        return self.raw.seek(offset)
+
+
+@dataclass
+class _Batch:
+    entries: list  # (index, ParsedItem, suspect) — suspect: its id's digest was seen before
+    prepared: PreparedItems
+
+
+class _FileImport:
+    """One file's import: the reader thread parses and prepares batches, this thread writes them."""
+
+    def __init__(self, name, project_id, batch_size):
+        self.name = name
+        self.project_id = project_id
+        self.batch_size = batch_size
+        self.created = self.updated = 0
+
+    def run(self, stream):
+        batches = _Prefetch(self._batches(stream), depth=2)
+        try:
+            for batch in batches:
+                self._write(batch)
+        finally:
+            batches.close()
+        return self.created, self.updated
+
+    # --- the reader thread: bytes → validated, rendered rows (no query) ---------------------------
+
+    def _batches(self, stream):
+        seen = set()
+        entries = []
+        index = -1  # of the last item read
+        try:
+            for index, data in enumerate(self._items(stream)):
+                try:
+                    parsed = parse_item(data)
+                except ItemInvalid as error:
+                    raise self._refused_item(index, data, error.field, error.message) from None
+                digest = _digest(parsed.id)
+                entries.append((index, parsed, digest in seen))
+                seen.add(digest)
+                if len(entries) == self.batch_size:
+                    yield self._prepare(entries)
+                    entries = []
+        except ijson.JSONError as error:
+            raise self._refused_json(error, index) from None
+        if entries:
+            yield self._prepare(entries)
+
+    def _prepare(self, entries):
+        return _Batch(entries, prepare_items(self.project_id, [parsed for _, parsed, _ in entries]))
+
+    def _items(self, stream):
+        head = stream.read(len(UTF8_BOM))
+        if not head:
+            raise self._refused(f"is empty: expected {EXPECTED}")
+        start = len(UTF8_BOM) if head == UTF8_BOM else 0
+        stream.seek(start)
+        key = self._response_key(stream)
+        stream.seek(start)
+        prefix = f"{LIST_KEY}.item" if key == LIST_KEY else DETAIL_KEY
+        return ijson.items(stream, prefix, use_float=True)
+
+    def _response_key(self, stream):
+        """Read the first events only: the root's first key and the kind of its value."""
+        events = ijson.parse(stream, use_float=True)
+        _, root, _ = next(events)
+        if root != "start_map":
+            raise self._refused(f"is {_JSON_KINDS[root]}: expected {EXPECTED}")
+        _, event, key = next(events)
+        if event == "end_map":
+            raise self._refused(f"is an empty object: expected {EXPECTED}")
+        value = next(events)[1]
+        wanted = {LIST_KEY: "start_array", DETAIL_KEY: "start_map"}.get(key)
+        if wanted is None:
+            raise self._refused(f"starts with the key {key!r}: expected {EXPECTED}")
+        if value != wanted:
+            raise self._refused(f"{key} is {_JSON_KINDS[value]}: it must be {_JSON_KINDS[wanted]}")
+        return key
+
+    # --- this thread: the statements, in the file's transaction ---------------------------------
+
+    def _write(self, batch):
+        ids = set()
+        for index, parsed, suspect in batch.entries:
+            if suspect and (parsed.id in ids or self._stored(parsed.id)):
+                raise self._refused_item(
+                    index, {"id": parsed.id}, "id", "appears earlier in this file: each id may appear once"
+                )
+            ids.add(parsed.id)
+        try:
+            created, updated = write_items(batch.prepared)
+        except ItemConflict as conflict:
+            index = next(i for i, parsed, _ in batch.entries if parsed.id == conflict.item_id)
+            rule = (
+                conflict.rule if isinstance(conflict, OriginConflict)
+                else f"already belongs to another project ({conflict.owner}): an id is unique across projects"
+            )
+            raise self._refused_item(index, {"id": conflict.item_id}, "id", rule) from None
+        except DatabaseError as error:
+            first, last = batch.entries[0][0], batch.entries[-1][0]
+            raise self._refused(f"items {first} to {last}: the database refused them ({error})") from None
+        self.created += created
+        self.updated += updated
+        if settings.DEBUG:  # DEBUG keeps the last 9,000 statements, a batch's INSERT is megabytes
+            reset_queries()
+
+    def _stored(self, item_id):
+        """Written earlier in this file (a digest is only a hint: two ids may share one)."""
+        return CheckpointItem.objects.filter(pk=item_id, project_id=self.project_id).exists()
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def _refused(self, text):
+        return ImportRefused(f"{self.name}: {text}; nothing of this file was written")
+
+    def _refused_item(self, index, data, field, message):
+        item_id = data.get("id") if isinstance(data, dict) else None
+        if isinstance(item_id, str):
+            shown = item_id if len(item_id) <= 128 else item_id[:127] + "…"
+            who = f"item {index} (id {shown})"
+        elif isinstance(data, dict) and item_id is None:
+            who = f"item {index} (no id)"
+        else:  # not an object, or an id that is not a string: the message shows the value
+            who = f"item {index}"
+        where = "" if field == "item" else f"{field}: "
+        return self._refused(f"{who}: {where}{message}")
+
+    def _refused_json(self, error, index):
+        """yajl's reason (its first line) and the text it points at, in plain words where known."""
+        text = error.args[0] if error.args else ""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        lines = [line.strip() for line in str(text).splitlines()]
+        reason = (lines[0] if lines else "").rstrip(".") or "invalid JSON"
+        if "premature EOF" in reason:
+            reason = "it ends too early (a truncated file?)"
+        elif "invalid bytes in UTF8" in reason:
+            reason = "it is not UTF-8"
+        near = lines[1] if len(lines) > 2 and lines[1] else ""
+        if near and "ends too early" not in reason:
+            reason += f", near {near[:60]!r}"
+        # Items come out of the parser a buffer at a time: the error lies after the last item read.
+        place = f" after item {index}" if index >= 0 else ""
+        return self._refused(f"is not valid JSON{place}: {reason}")
+
+
+class _Prefetch:
+    """Run a generator in a background thread, at most ``depth`` values ahead of the consumer.
+
+    Parsing and rendering (Python) then overlap the database's work on the previous batch: the
+    database driver releases the GIL while it waits. An exception of the generator is raised here,
+    in order, after the values it yielded before.
+    """
+
+    _END = object()
+
+    def __init__(self, generator, depth):
+        self.queue = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._produce, args=(generator,), daemon=True)
+        self.thread.start()
+
+    def _produce(self, generator):
+        try:
+            for value in generator:
+                if not self._put((value, None)):
+                    return
+            self._put((self._END, None))
+        except BaseException as error:  # handed over to the consumer, which raises it
+            self._put((None, error))
+
+    def _put(self, entry):
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def __iter__(self):
+        while True:
+            value, error = self.queue.get()
+            if error is not None:
+                raise error
+            if value is self._END:
+                return
+            yield value
+
+    def close(self):
+        """Stop the producer (the consumer may leave early) and wait for it."""
+        self.stopped.set()
+        self.thread.join()
+
+
+def _digest(item_id):
+    digest = hashlib.blake2b(item_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
