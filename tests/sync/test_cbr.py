@@ -237,3 +237,23 @@ def test_a_wrong_secret_key_is_refused_and_not_retried(monkeypatch):
         result = run(aksk_source(cbr))
     assert (result.status, result.requests, result.retries) == (RunStatus.FAILED, 1, 0)
     assert "HTTP 401" in result.error and "the signature does not match" in result.error
+
+
+@pytest.mark.parametrize("page_size", [10, 100])
+def test_a_page_costs_a_fixed_number_of_queries_whatever_its_size(monkeypatch, page_size):
+    """An unchanged page: savepoint, lease, sightings read, their seen_at, the run, release."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setenv("UP_TOKEN", "t")
+    with CBRUpstream({PROJECT: [backup(i) for i in range(4 * page_size)]}, tokens={"t"}) as cbr:
+        src = source("cbr", kind="cbr", endpoint=cbr.url, project_id=PROJECT, page_size=page_size)
+        run(src)
+        with CaptureQueriesContext(connection) as four_pages:
+            assert run(src).items_unchanged == 4 * page_size
+        cbr.backups[PROJECT] = cbr.backups[PROJECT][: 2 * page_size]
+        run(src)  # two pages now; the rest marked gone
+        with CaptureQueriesContext(connection) as two_pages:
+            assert run(src).items_unchanged == 2 * page_size
+    per_page = (len(four_pages) - len(two_pages)) / 2
+    assert per_page == 6, [q["sql"][:80] for q in four_pages.captured_queries]
