@@ -166,3 +166,13 @@ def test_sigterm_stops_a_watching_command_between_pages_and_the_run_resumes_late
         statuses = [row[0] for row in db.execute("SELECT status FROM backups_syncrun ORDER BY id")]
         assert statuses == [RunStatus.INTERRUPTED, RunStatus.SUCCEEDED]
         assert db.execute("SELECT COUNT(*) FROM backups_checkpointitem").fetchone() == (60,)
+
+
+def test_seed_demo_clear_also_clears_mirrored_items(cbr):
+    from backups.models import CheckpointItem, Sighting
+
+    source("cbr", kind="cbr", endpoint=cbr.url, project_id=PROJECT)
+    assert command("sync_backups", "--quiet")[0] == 0 and Sighting.objects.count() == 60
+    code, output = command("seed_demo", "--clear", "--items", "5", "--projects", "1", "--no-users")
+    assert code == 0, output
+    assert CheckpointItem.objects.count() == 5 and not Sighting.objects.exists()
