@@ -21,3 +21,5 @@ class BackupsConfig(AppConfig):
             from .metrics import instrument_connection
 
             connection_created.connect(instrument_connection, dispatch_uid="backups.metrics")
+
+        from .sync import freshness  # noqa: F401 - connects its signal receivers

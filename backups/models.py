@@ -97,6 +97,16 @@ class CheckpointItem(models.Model):
     resource_name_folded = models.TextField(editable=False, default="")
     document = models.TextField(editable=False, default="", help_text="The item's API JSON.")
 
+    # --- origin: the sync source that mirrors the item (backups.sync); NULL for imports, admin ---
+    source = models.ForeignKey(
+        "backups.SyncSource", null=True, blank=True, editable=False, on_delete=models.PROTECT,
+        related_name="items", db_index=False,  # item_source_gone leads with it
+    )
+    gone_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Vanished from its source (a complete walk did not see it): out of the API's answers.",
+    )
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -135,6 +145,8 @@ class CheckpointItem(models.Model):
             models.Index(fields=["private_ip"], name="item_private_ip"),
             models.Index(fields=["dec"], name="item_dec"),
             models.Index(fields=["resource_name"], name="item_resource_name"),
+            # The sync: a source's live items (gone marking) and its gone ones (purge).
+            models.Index(fields=["source", "gone_at"], name="item_source_gone"),
         ]
 
     def __str__(self):
@@ -327,3 +339,7 @@ class ApiToken(models.Model):
     @property
     def is_expired(self):
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+# The sync's models live with the sync (backups/sync/); importing them here registers them with the app.
+from .sync.models import Sighting, SyncRun, SyncSource  # noqa: E402, F401

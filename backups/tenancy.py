@@ -114,7 +114,7 @@ class ProjectAccess:
 
     def scope(self, all_tenants=False):
         """The items this page may show (``all_tenants`` only once ``may_use_all_tenants``)."""
-        return checkpoint_item_scope(self.project, all_tenants=all_tenants)
+        return checkpoint_item_scope(self.project, all_tenants=all_tenants, include_gone=True)
 
     def visible_items(self):
         """Items of any project the user may read: the detail page's scope."""

@@ -114,7 +114,10 @@ def ensure_dataset(url, params, rebuild=False):
             )
         log(f"building dataset {params} (once; reused by later runs)")
         cursor.execute("DELETE FROM bench_dataset")
-        cursor.execute("TRUNCATE backups_replicationrecord, backups_volumebackup, backups_checkpointitem")
+        cursor.execute(
+            "TRUNCATE backups_replicationrecord, backups_volumebackup, backups_sighting, "
+            "backups_checkpointitem"
+        )
     connection.close()
     seconds = dataset.load(url, log=log, **params)
     with connection.cursor() as cursor:

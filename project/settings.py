@@ -311,3 +311,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Plain-HTTP deployments on loopback only (scripts/cluster): cookies without the Secure flag.
 if not DEBUG and not env_bool("SECURE_COOKIES", True):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+
+# --- the live mirror (backups.sync; README "Sync") ------------------------------------------------
+SYNC_TIMEOUT = float(os.environ.get("SYNC_TIMEOUT", "30"))  # seconds to read an upstream answer
+SYNC_CONNECT_TIMEOUT = float(os.environ.get("SYNC_CONNECT_TIMEOUT", "10"))
+SYNC_ATTEMPTS = int(os.environ.get("SYNC_ATTEMPTS", "6"))  # tries of one request, the first included
+SYNC_BACKOFF_INITIAL = float(os.environ.get("SYNC_BACKOFF_INITIAL", "1"))  # seconds, doubled per retry
+SYNC_BACKOFF_MAX = float(os.environ.get("SYNC_BACKOFF_MAX", "60"))
+SYNC_RETRY_AFTER_MAX = float(os.environ.get("SYNC_RETRY_AFTER_MAX", "300"))  # cap on a 429's Retry-After
+SYNC_LEASE_SECONDS = int(os.environ.get("SYNC_LEASE_SECONDS", "600"))  # a run's lock, renewed every page
+SYNC_GONE_RETENTION_DAYS = int(os.environ.get("SYNC_GONE_RETENTION_DAYS", "30"))  # then gone items are purged
+SYNC_FRESHNESS_TTL = float(os.environ.get("SYNC_FRESHNESS_TTL", "30"))  # seconds X-Data-As-Of is reused
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # one INFO line per upstream request otherwise

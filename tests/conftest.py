@@ -52,7 +52,21 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from backups.api import token_cache
+    from backups.sync import freshness
 
     cache.clear()
     token_cache.forget_all()
+    freshness.forget(known_empty=True)  # each test's database starts with no sync source
     yield
+
+
+@pytest.fixture(scope="session")
+def csbs_instance(tmp_path_factory):
+    """A second running instance of this service (tests.upstreams.instance), seeded: the sync's CSBS upstream.
+
+    Shared by the session: tests that change its data put it back.
+    """
+    from tests.upstreams.instance import ServiceInstance
+
+    with ServiceInstance(tmp_path_factory.mktemp("csbs-instance"), items=420, projects=3, seed=11) as upstream:
+        yield upstream

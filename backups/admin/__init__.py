@@ -33,6 +33,9 @@ from backups.models import (
 )
 from backups.services import documents
 
+# Also registers the sync's own admins (sources, runs).
+from backups.sync.admin import SyncedChildAdminMixin, SyncedInlineMixin, SyncedItemAdminMixin
+
 from .filters import CreatedAtRangeFilter, IndexedValuesFilter
 from .forms import (
     CheckpointItemAdminForm,
@@ -241,7 +244,7 @@ REPLICATION_RECORD_FIELDS = [
 ]
 
 
-class InlineJsonReadOnlyMixin(JsonReadOnlyMixin):
+class InlineJsonReadOnlyMixin(SyncedInlineMixin, JsonReadOnlyMixin):
     def is_view_only(self, request, obj):
         return not self.has_change_permission(request, obj)
 
@@ -277,7 +280,8 @@ def export_csbs_json(modeladmin, request, queryset):
 
 @admin.register(CheckpointItem)
 class CheckpointItemAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    SyncedItemAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     form = CheckpointItemAdminForm
     inlines = [VolumeBackupInline, ReplicationRecordInline]
@@ -372,7 +376,8 @@ class CheckpointItemAdmin(
 
 
 class ChildAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    SyncedChildAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     """A volume backup or replication record on its own page; the item is chosen by id."""
 

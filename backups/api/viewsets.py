@@ -13,6 +13,7 @@ from rest_framework.viewsets import GenericViewSet
 from backups.listing.parameters import ListParameters, unknown_parameter_message
 from backups.listing.selectors import checkpoint_item_document, checkpoint_item_scope
 from backups.models import CheckpointItem
+from backups.sync.freshness import with_data_as_of
 
 from .errors import InvalidParameter, ItemNotFound
 from .filters import CheckpointItemFilterBackend
@@ -59,6 +60,15 @@ class CheckpointItemViewSet(GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular describing the API
             return CheckpointItem.objects.none()
         return checkpoint_item_scope(self.kwargs["project_id"], all_tenants=self.parameters.all_tenants)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """A 200 answer says how old the data is (``X-Data-As-Of``, ``backups.sync.freshness``)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200 and "project_id" in kwargs:
+            parameters = getattr(self, "parameters", None)
+            all_tenants = self.action != "retrieve" and parameters is not None and parameters.all_tenants
+            with_data_as_of(response, kwargs["project_id"], all_tenants=all_tenants)
+        return response
 
     @list_schema
     def list(self, request, project_id):

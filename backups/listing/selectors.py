@@ -1,20 +1,27 @@
-"""The querysets behind the API and the pages: what a caller may see, and one item."""
+"""The querysets behind the API and the pages: what a caller may see, and one item.
+
+Items a sync source no longer lists (``gone_at`` set, ``backups.sync``) are out of the API's
+answers; the browse pages ask for them too (``include_gone``) and mark them.
+"""
 from backups.models import CheckpointItem, is_item_id
 
 
-def checkpoint_item_scope(project_id, *, all_tenants=False):
+def checkpoint_item_scope(project_id, *, all_tenants=False, include_gone=False):
     """The items a request may see: the path's project, or every project with ``all_tenants``."""
+    items = CheckpointItem.objects.all()
+    if not include_gone:
+        items = items.filter(gone_at__isnull=True)
     if all_tenants:
-        return CheckpointItem.objects.all()
-    return CheckpointItem.objects.filter(project_id=project_id)
+        return items
+    return items.filter(project_id=project_id)
 
 
 def checkpoint_item_document(project_id, item_id):
-    """The stored API JSON of one item of ``project_id``, or ``None`` (also for other projects)."""
+    """The stored API JSON of one item of ``project_id``, or ``None`` (other projects, gone items)."""
     if not is_item_id(item_id):
         return None
     # [:1], not .first(): an id is unique, so no ORDER BY (first() would add the model's ordering).
-    found = CheckpointItem.objects.filter(project_id=project_id, pk=item_id)
+    found = checkpoint_item_scope(project_id).filter(pk=item_id)
     return next(iter(found.values_list("document", flat=True)[:1]), None)
 
 

@@ -40,7 +40,7 @@ from backups.document.schema import ItemInvalid, parse_item
 from backups.models import CheckpointItem
 from backups.tenancy import is_project_id
 
-from .upsert import ItemConflict, PreparedItems, prepare_items, write_items
+from .upsert import ItemConflict, OriginConflict, PreparedItems, prepare_items, write_items
 
 LIST_KEY = "checkpoint_items"
 DETAIL_KEY = "checkpoint_item"
@@ -233,12 +233,11 @@ class _FileImport:
             created, updated = write_items(batch.prepared)
         except ItemConflict as conflict:
             index = next(i for i, parsed, _ in batch.entries if parsed.id == conflict.item_id)
-            raise self._refused_item(
-                index,
-                {"id": conflict.item_id},
-                "id",
-                f"already belongs to another project ({conflict.owner}): an id is unique across projects",
-            ) from None
+            rule = (
+                conflict.rule if isinstance(conflict, OriginConflict)
+                else f"already belongs to another project ({conflict.owner}): an id is unique across projects"
+            )
+            raise self._refused_item(index, {"id": conflict.item_id}, "id", rule) from None
         except DatabaseError as error:
             first, last = batch.entries[0][0], batch.entries[-1][0]
             raise self._refused(f"items {first} to {last}: the database refused them ({error})") from None

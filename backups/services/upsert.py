@@ -13,7 +13,7 @@ may prepare the next batch in another thread while the database writes this one.
 """
 import io
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import orjson
@@ -32,6 +32,27 @@ class ItemConflict(ValueError):
         self.owner = owner
 
 
+class OriginConflict(ItemConflict):
+    """A write would take over an item of another origin (a sync source's, or an import's)."""
+
+    def __init__(self, item_id, source_id):
+        owner = f"sync source #{source_id}" if source_id else "an import or an admin edit"
+        self.rule = f"comes from another origin ({owner}): it is changed there, not overwritten here"
+        ValueError.__init__(self, f"id {item_id!r} {self.rule}")
+        self.item_id = item_id
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who writes a batch: an import (no source), or a sync source (``backups.sync``)."""
+
+    source_id: int | None = None
+
+
+IMPORT = Origin()
+
+
 def build_item(project_id, parsed):
     """Unsaved model instances for a ``schema.ParsedItem``, derived columns set."""
     item = CheckpointItem(project_id=project_id, **parsed.fields)
@@ -41,13 +62,15 @@ def build_item(project_id, parsed):
     return item, volume_backups, replication_records
 
 
-def upsert_items(project_id, parsed_items):
+def upsert_items(project_id, parsed_items, origin=IMPORT):
     """Insert or replace a batch of parsed items of ``project_id``; return ``(created, updated)``.
 
     Upsert by ``id``: an existing item of the same project is replaced whole (its children too);
-    an id owned by another project raises ``ItemConflict``. Runs in the caller's transaction.
+    an id owned by another project raises ``ItemConflict``, one of another origin (a sync source's
+    item for an import, an import's for a source) ``OriginConflict``. Runs in the caller's
+    transaction. The items are written as ``origin``'s, and not gone.
     """
-    return write_items(prepare_items(project_id, parsed_items))
+    return write_items(prepare_items(project_id, parsed_items, origin))
 
 
 @dataclass
@@ -59,28 +82,37 @@ class PreparedItems:
     items: object  # per table, the rows as the backend's insert takes them (_Table.prepare)
     volume_backups: object
     replication_records: object
+    origin: Origin = field(default=IMPORT)
 
 
-def prepare_items(project_id, parsed_items):
+def prepare_items(project_id, parsed_items, origin=IMPORT):
     """Render and convert a batch of ``schema.ParsedItem`` for ``write_items``; runs no query."""
-    trees = [_tree(project_id, parsed) for parsed in parsed_items]
+    trees = [_tree(project_id, parsed, origin) for parsed in parsed_items]
     return PreparedItems(
         project_id=project_id,
         ids=[item.id for item, _, _ in trees],
         items=_ITEMS.prepare(connection, [item for item, _, _ in trees]),
         volume_backups=_VOLUME_BACKUPS.prepare(connection, [v for _, vbs, _ in trees for v in vbs]),
         replication_records=_REPLICATION_RECORDS.prepare(connection, [r for _, _, rrs in trees for r in rrs]),
+        origin=origin,
     )
 
 
 def write_items(prepared):
     """Write a ``PreparedItems`` batch (see ``upsert_items``); return ``(created, updated)``."""
-    project_id = prepared.project_id
-    owners = dict(CheckpointItem.objects.filter(pk__in=prepared.ids).values_list("pk", "project_id"))
+    project_id, source_id = prepared.project_id, prepared.origin.source_id
+    owners = {
+        pk: (project, source)
+        for pk, project, source in CheckpointItem.objects.filter(pk__in=prepared.ids).values_list(
+            "pk", "project_id", "source_id"
+        )
+    }
     for item_id in prepared.ids:  # in the batch's order, so the first conflicting item is the one named
-        owner = owners.get(item_id, project_id)
+        owner, owner_source = owners.get(item_id, (project_id, source_id))
         if owner != project_id:
             raise ItemConflict(item_id, owner)
+        if owner_source != source_id:
+            raise OriginConflict(item_id, owner_source)
     with transaction.atomic():
         if owners:
             VolumeBackup.objects.filter(item_id__in=list(owners)).delete()
@@ -93,13 +125,15 @@ def write_items(prepared):
     return len(prepared.ids) - updated, updated
 
 
-def _tree(project_id, parsed):
+def _tree(project_id, parsed, origin=IMPORT):
     """The item and its children as plain attribute objects, derived columns set.
 
     ``documents.derive`` reads attributes only, so it runs on these as on model instances:
     the one home of the derived columns, without the cost of ``Model.__init__``.
     """
-    item = SimpleNamespace(project_id=project_id, **parsed.fields)
+    item = SimpleNamespace(
+        project_id=project_id, source_id=origin.source_id, gone_at=None, **parsed.fields,
+    )
     volume_backups = [SimpleNamespace(item_id=item.id, **row) for row in parsed.volume_backups]
     replication_records = [SimpleNamespace(item_id=item.id, **row) for row in parsed.replication_records]
     documents.derive(item, volume_backups, replication_records)

@@ -45,6 +45,7 @@ LIST_COLUMNS = (
     "size",
     "eip",
     "private_ip",
+    "gone_at",  # a sync source no longer lists it (backups.sync): shown, marked
 )
 
 

@@ -20,7 +20,14 @@ from tqdm import tqdm
 from backups import demo
 from backups.document.schema import ItemInvalid, parse_item
 from backups.document.timestamps import parse_timestamp
-from backups.models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup
+from backups.models import (
+    ApiToken,
+    CheckpointItem,
+    ProjectMembership,
+    ReplicationRecord,
+    Sighting,
+    VolumeBackup,
+)
 from backups.services.upsert import ItemConflict, upsert_items
 
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "admin"
@@ -90,7 +97,7 @@ class Command(BaseCommand):
     def clear_items(self):
         # Plain DELETEs: the ORM's cascade would load every item (documents included) into memory.
         with connection.cursor() as cursor:
-            for model in (VolumeBackup, ReplicationRecord, CheckpointItem):
+            for model in (VolumeBackup, ReplicationRecord, Sighting, CheckpointItem):
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
         self.stdout.write("Deleted every existing item.")
 
