@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('backups', '0004_search_and_overview_indexes'),
+        ('backups', '0005_coverage_resource_index'),
     ]
 
     operations = [
