@@ -63,3 +63,14 @@ def test_sorted_string_columns_use_the_c_collation_on_postgresql(column):
             [column],
         )
         assert cursor.fetchone() == ("C",)
+
+
+def test_models_and_migrations_agree():
+    """Every model change has its migration: ``makemigrations --check`` finds nothing to write."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()

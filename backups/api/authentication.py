@@ -1,8 +1,8 @@
 """``X-Auth-Token`` authentication: the token's SHA-256 is looked up, never the token itself."""
 from rest_framework import authentication, exceptions
 
-from backups.keystone import validation as keystone
 from backups.db.router import reads_on_replica
+from backups.keystone import validation as keystone
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication

@@ -62,7 +62,7 @@ class SortKey:
 def sort_expression(key):
     """The SQL expression a key sorts by: the column, or ``COALESCE`` for a nullable one."""
     if key in NULLABLE_KEYS:
-        return Coalesce(F(key), Value(NULL_DATETIME_SENTINEL, output_field=DateTimeField()))
+        return Coalesce(key, Value(NULL_DATETIME_SENTINEL, output_field=DateTimeField()))
     return F(key)
 
 
