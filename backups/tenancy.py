@@ -4,10 +4,12 @@ One home for these rules, for the API and the browse pages alike:
 
 * **The project-id rule**: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``
   (``PROJECT_ID_PATTERN``, ``is_project_id``): the API's URLs, the commands and the pages use it.
-* **Admins**: an admin token (``ApiToken.is_admin``), or a staff user (browser session). Admins
-  read every project and may set ``all_tenants=true``; nobody else may.
-* **Readers**: a token reads its own project; a user reads the projects of their
-  ``ProjectMembership`` rows (in the order they were granted: the first is their default).
+* **Admins**: an admin token (``ApiToken.is_admin``; a Keystone token with one of
+  ``KEYSTONE_ADMIN_ROLES``), or a staff user (browser session). Admins read every project and may
+  set ``all_tenants=true``; nobody else may.
+* **Readers**: a token reads its own project (a Keystone token: its project scope); a user reads
+  the projects of their ``ProjectMembership`` rows (in the order they were granted: the first is
+  their default).
 
 The API applies these in API.md's order (``backups.api.permissions``): authentication (401), the
 path's project (403), parameters (400), ``all_tenants`` (403). The pages do the same with
@@ -18,9 +20,13 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from backups.keystone.principal import KeystoneToken
 from backups.listing.selectors import checkpoint_item_scope
 from backups.models import ApiToken, CheckpointItem, ProjectMembership
 
+#: ``request.auth`` of a token bound to one project: ``project_id`` and ``is_admin`` (a local token,
+#: or a Keystone one, ``backups.keystone``).
+PROJECT_TOKENS = (ApiToken, KeystoneToken)
 PROJECT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _PROJECT_ID = re.compile(PROJECT_ID_PATTERN, re.ASCII)
 
@@ -35,7 +41,7 @@ def user_is_admin(user):
 
 def caller_is_admin(request):
     """An admin token, or a staff user signed in with a session."""
-    if isinstance(request.auth, ApiToken):
+    if isinstance(request.auth, PROJECT_TOKENS):
         return request.auth.is_admin
     return user_is_admin(request.user)
 
@@ -44,7 +50,7 @@ def caller_may_read(request, project_id):
     """May this API request read ``project_id``? (Its token's project, a membership, or admin.)"""
     if caller_is_admin(request):
         return True
-    if isinstance(request.auth, ApiToken):
+    if isinstance(request.auth, PROJECT_TOKENS):
         return request.auth.project_id == project_id
     return ProjectMembership.objects.filter(user=request.user, project_id=project_id).exists()
 

@@ -214,3 +214,36 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Keystone / IAM tokens (backups.keystone): accepted beside the local ones when the URL is set ---
+# The identity v3 endpoint, e.g. https://iam.{region}.myhuaweicloud.com/v3; unset: local tokens only.
+KEYSTONE_AUTH_URL = os.environ.get("KEYSTONE_AUTH_URL", "").rstrip("/")
+# The service's own credentials (keystoneauth1's v3 Password), allowed to validate tokens.
+KEYSTONE_USERNAME = os.environ.get("KEYSTONE_USERNAME", "")
+KEYSTONE_PASSWORD = os.environ.get("KEYSTONE_PASSWORD", "")
+KEYSTONE_PROJECT_NAME = os.environ.get("KEYSTONE_PROJECT_NAME", "")
+KEYSTONE_USER_DOMAIN_NAME = os.environ.get("KEYSTONE_USER_DOMAIN_NAME") or "Default"
+KEYSTONE_PROJECT_DOMAIN_NAME = os.environ.get("KEYSTONE_PROJECT_DOMAIN_NAME") or "Default"
+# Role names (exact) that make a token an admin: any project's path, all_tenants.
+KEYSTONE_ADMIN_ROLES = env_list("KEYSTONE_ADMIN_ROLES", ["admin"])
+# Seconds a validation is reused (never past the token's expiry); a revocation is seen within it.
+KEYSTONE_CACHE_TTL = int(os.environ.get("KEYSTONE_CACHE_TTL", "300"))
+# Seconds each call to Keystone may take to connect and answer; then 503 CSBS.9503.
+KEYSTONE_TIMEOUT = float(os.environ.get("KEYSTONE_TIMEOUT", "2"))
+if KEYSTONE_AUTH_URL:
+    if not (KEYSTONE_USERNAME and KEYSTONE_PASSWORD):
+        raise ImproperlyConfigured(
+            "KEYSTONE_AUTH_URL is set: KEYSTONE_USERNAME and KEYSTONE_PASSWORD (the service's own "
+            "Keystone user, allowed to validate tokens) are required too"
+        )
+    if not KEYSTONE_AUTH_URL.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"KEYSTONE_AUTH_URL must be an http(s) URL, got {KEYSTONE_AUTH_URL!r}")
+if not 0 <= KEYSTONE_CACHE_TTL <= 3600:
+    raise ImproperlyConfigured(f"KEYSTONE_CACHE_TTL must be 0 to 3600 seconds, not {KEYSTONE_CACHE_TTL}")
+if not 0 < KEYSTONE_TIMEOUT <= 30:
+    raise ImproperlyConfigured(f"KEYSTONE_TIMEOUT must be over 0 and at most 30, not {KEYSTONE_TIMEOUT}")
+# After the local tokens; inert while KEYSTONE_AUTH_URL is empty.
+KEYSTONE_AUTHENTICATION = "backups.keystone.authentication.KeystoneAuthentication"
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].insert(1, KEYSTONE_AUTHENTICATION)
+# keystoneauth1's debug log shows Keystone's answers (users, roles, catalog): not below WARNING.
+LOGGING["loggers"]["keystoneauth"] = {"level": "WARNING"}

@@ -1,6 +1,7 @@
 """``X-Auth-Token`` authentication: the token's SHA-256 is looked up, never the token itself."""
 from rest_framework import authentication, exceptions
 
+from backups.keystone import validation as keystone
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication
@@ -13,7 +14,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     No header: not this scheme (session login may apply). An unknown, expired or revoked token,
     or one whose user is inactive: 401 with the same message, so tokens cannot be probed; too many
-    of them from one client: 429 (``backups.api.throttling``).
+    of them from one client: 429 (``backups.api.throttling``). With ``KEYSTONE_AUTH_URL`` set, an
+    unknown token is passed on to ``backups.keystone.authentication.KeystoneAuthentication``.
     """
 
     def authenticate(self, request):
@@ -25,6 +27,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .filter(key_hash=ApiToken.hash(key))
             .first()
         )
+        if token is None and keystone.is_configured():
+            return None  # not issued here: KeystoneAuthentication, next in line, asks Keystone
         if token is None or token.is_expired or not token.user.is_active:
             record_failed_authentication(request)
             raise exceptions.AuthenticationFailed("Authentication failed: the token is invalid or expired")

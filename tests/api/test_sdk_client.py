@@ -179,8 +179,8 @@ def issue_token(*args):
 # --- running the client ----------------------------------------------------------------------------
 
 
-def run_client(sdk_python, config):
-    """Run the script in the SDK's virtualenv with a clean environment; return its JSON report."""
+def run_client(sdk_python, config, script=SCRIPT):
+    """Run ``script`` in the SDK's virtualenv with a clean environment; return its JSON report."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -188,7 +188,7 @@ def run_client(sdk_python, config):
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     result = subprocess.run(
-        [str(sdk_python), str(SCRIPT)], input=json.dumps(config), capture_output=True, text=True,
+        [str(sdk_python), str(script)], input=json.dumps(config), capture_output=True, text=True,
         env=env, cwd=REPO_DIR, timeout=300,
     )
     assert result.returncode == 0, f"the client script failed:\n{result.stderr[-5000:]}"

@@ -1,0 +1,60 @@
+"""``X-Auth-Token`` from Keystone: the DRF authentication class after the local ``TokenAuthentication``.
+
+Inert unless ``KEYSTONE_AUTH_URL`` is set. Then ``TokenAuthentication`` passes on a token it did
+not issue (an unknown one; an expired or revoked local token is still its own 401), and this class
+validates it (``backups.keystone.validation``): ``request.user`` is a ``KeystoneUser`` and
+``request.auth`` a ``KeystoneToken``, which the tenancy code reads like an ``ApiToken``.
+
+- Rejected by Keystone (unknown, revoked, expired, not project-scoped): 401 ``CSBS.9401``, counted
+  by the failed-authentication throttle like a bad local token (then 429 ``CSBS.9429``).
+- A client locked out by that throttle gets its 429 before Keystone is asked about a token that is
+  not in the cache, so a prober cannot make the service call Keystone more than the limit allows.
+- Keystone unavailable: 503 ``CSBS.9503``, not counted (it is not the caller's failure).
+"""
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from backups.api.authentication import HEADER
+from backups.api.errors import CSBSError
+from backups.api.throttling import raise_if_locked_out, record_failed_authentication
+
+from . import validation
+from .principal import KeystoneUser
+
+UNAVAILABLE = "The service is temporarily unavailable (Keystone does not answer); retry later"
+
+
+class KeystoneAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        token = request.META.get(HEADER)
+        if not token or not validation.is_configured():
+            return None
+        result = validation.cached(token)
+        if result is None:
+            raise_if_locked_out(request)
+            try:
+                result = validation.validate(token)
+            except validation.KeystoneUnavailable:
+                raise CSBSError(503, UNAVAILABLE) from None
+        if isinstance(result, validation.Rejected):
+            record_failed_authentication(request)
+            raise exceptions.AuthenticationFailed(result.message)
+        return KeystoneUser(result), result
+
+    def authenticate_header(self, request):
+        return "X-Auth-Token"
+
+
+class KeystoneAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The same ``X-Auth-Token`` header as the local tokens: no second security scheme."""
+
+    target_class = KeystoneAuthentication
+    name = "XAuthToken"
+
+    def get_security_definition(self, auto_schema):
+        from backups.api.openapi import TokenAuthenticationScheme
+
+        return TokenAuthenticationScheme.get_security_definition(self, auto_schema)
+
+    def get_security_requirement(self, auto_schema):
+        return None

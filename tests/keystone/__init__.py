@@ -1,0 +1,1 @@
+"""Tests of backups/keystone/ (Keystone tokens), against tests/upstreams/keystone.py."""
