@@ -149,7 +149,8 @@ ERROR_WHEN = {
     405: "Only GET (and HEAD) are allowed.",
     429: "Too many failed authentication attempts from this client; see Retry-After.",
     500: "Internal error: never a stack trace; the request id identifies it in the server's logs.",
-    503: "A dependency is unavailable (the database); the service recovers by itself.",
+    503: "A dependency is unavailable (the database, or Keystone when configured); the service "
+    "recovers by itself.",
 }
 
 

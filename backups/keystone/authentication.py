@@ -46,15 +46,24 @@ class KeystoneAuthentication(authentication.BaseAuthentication):
 
 
 class KeystoneAuthenticationScheme(OpenApiAuthenticationExtension):
-    """The same ``X-Auth-Token`` header as the local tokens: no second security scheme."""
+    """OpenAPI: ``KeystoneToken``, beside ``XAuthToken`` in the same header; only when configured."""
 
     target_class = KeystoneAuthentication
-    name = "XAuthToken"
+
+    @property
+    def name(self):
+        return ["KeystoneToken"] if validation.is_configured() else []
 
     def get_security_definition(self, auto_schema):
-        from backups.api.openapi import TokenAuthenticationScheme
-
-        return TokenAuthenticationScheme.get_security_definition(self, auto_schema)
+        if not validation.is_configured():
+            return []
+        return [{
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Auth-Token",
+            "description": "A project-scoped Keystone (IAM) token: it reads its project; a role of "
+            "KEYSTONE_ADMIN_ROLES makes it an admin.",
+        }]
 
     def get_security_requirement(self, auto_schema):
-        return None
+        return {"KeystoneToken": []} if validation.is_configured() else None
