@@ -94,6 +94,7 @@ class KeystoneServer:
         self.tokens = {}  # token -> V3Token
         self.calls = Counter()
         self.clock_offset = timedelta(0)
+        self.verbose = False  # print each request line (never a header: tokens travel in headers)
         self._answering = threading.Event()
         self._answering.set()
         self._thread = None
@@ -270,8 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "KeystoneTestServer/1"
 
-    def log_message(self, format, *args):  # quiet: tests read ``calls``
-        pass
+    def log_message(self, format, *args):  # quiet in tests (they read ``calls``); by hand, one line each
+        if self.keystone.verbose:
+            print(f"{self.log_date_time_string()} {format % args}", flush=True)
 
     def setup(self):
         super().setup()
@@ -371,6 +373,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     projects = args.project or ["demo-project"]
     keystone = demo_server(projects, port=args.port, csbs_url=args.csbs_url)
+    keystone.verbose = True
     login = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": "alice", "password": "alice-password", "domain": {"name": "Default"}}}},
         "scope": {"project": {"id": projects[0]}}}}
