@@ -21,7 +21,7 @@ from backups.api.throttling import raise_if_locked_out, record_failed_authentica
 from . import validation
 from .principal import KeystoneUser
 
-UNAVAILABLE = "The service is temporarily unavailable (Keystone does not answer); retry later"
+UNAVAILABLE = "The service is temporarily unavailable (Keystone cannot validate the token now); retry later"
 
 
 class KeystoneAuthentication(authentication.BaseAuthentication):

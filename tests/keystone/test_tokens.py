@@ -37,7 +37,7 @@ NOT_SCOPED = {
 }
 UNAVAILABLE = {
     "error_code": "CSBS.9503",
-    "error_msg": "The service is temporarily unavailable (Keystone does not answer); retry later",
+    "error_msg": "The service is temporarily unavailable (Keystone cannot validate the token now); retry later",
 }
 ALL_TENANTS_FORBIDDEN = {
     "error_code": "CSBS.9403",
@@ -240,7 +240,7 @@ def test_a_page_of_requests_costs_one_validation(client, configured, keystone, i
 
 
 def test_a_validation_is_never_reused_past_the_token_expiry(client, configured, keystone, items):
-    expires_at = keystone.now() + timedelta(seconds=1.5)  # cached for 1 s (whole seconds, rounded down)
+    expires_at = keystone.now() + timedelta(seconds=3)  # cached for 1 or 2 s: whole seconds, rounded down
     token = token_of(keystone, expires_at=expires_at)
 
     assert [get(client, token).status_code for _ in range(3)] == [200, 200, 200]
@@ -251,13 +251,13 @@ def test_a_validation_is_never_reused_past_the_token_expiry(client, configured, 
 
 
 def test_a_revocation_is_seen_within_the_cache_ttl(client, configured, keystone, items):
-    configured.KEYSTONE_CACHE_TTL = 1
+    configured.KEYSTONE_CACHE_TTL = 2
     token = token_of(keystone)
     assert get(client, token).status_code == 200
     keystone.revoke(token)
 
     assert get(client, token).status_code == 200  # still the cached validation
-    time.sleep(1.05)
+    time.sleep(2.05)
     assert answer(get(client, token)) == (401, BAD_TOKEN)
     assert keystone.calls[VALIDATE] == 2
 
@@ -309,7 +309,7 @@ def test_a_hung_keystone_is_503_within_the_timeout(client, configured, keystone,
 
     response, seconds = timed(lambda: get(client, token))
     assert answer(response) == (503, UNAVAILABLE)
-    assert 0.5 <= seconds < 1.5
+    assert 0.5 <= seconds < 1.9  # one call timed out; at most two calls: within twice the timeout
     keystone.resume()
     assert get(client, token).status_code == 200  # a 503 is not cached
 
