@@ -22,3 +22,26 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 # and resource_name is already ~4.6 kB percent-encoded. Longer lines, and header fields over 8190
 # bytes, are refused by gunicorn itself (414/431, a small HTML body) before the application.
 limit_request_line = 8190
+
+# Behind nginx with upstream keep-alive (deploy/, scripts/cluster): GUNICORN_WORKER_CLASS=gthread keeps
+# idle connections open GUNICORN_KEEPALIVE seconds (sync workers close after every response).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "2"))
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode (backups.metrics): start from an empty folder of this instance."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

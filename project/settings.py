@@ -214,3 +214,51 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- scale-out: read replica, PgBouncer, bounded database waits, metrics (README "Scaling out") ------
+# Imported here, not at the top: the module needs only psycopg2, and this block is the only user.
+from backups.db.timeouts import connection_options  # noqa: E402
+
+# Both database URLs point at PgBouncer in transaction mode: no server-side cursors (they live in a
+# server session that the next transaction may not get), no startup ``options`` (the pooler sets
+# statement_timeout itself). Django keeps no other session state: the servers run in UTC, so Django
+# never sends SET TIME ZONE; psycopg2 prepares nothing on the server.
+DB_PGBOUNCER = env_bool("DB_PGBOUNCER", False)
+# Seconds a statement may run (statement_timeout), and, in web processes, how long they wait for a
+# server that stopped answering (this + 1 s; backups.db.timeouts). project/wsgi.py sets 3 for the web;
+# management commands (imports run long COPYs) are unbounded unless this is set for them.
+DB_QUERY_TIMEOUT = float(os.environ.get("DB_QUERY_TIMEOUT") or 0)
+# A streaming replica for the reads of web requests (backups.db.router); unset: one database.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+REPLICA_MAX_LAG = float(os.environ.get("REPLICA_MAX_LAG", "5"))
+REPLICA_CHECK_INTERVAL = float(os.environ.get("REPLICA_CHECK_INTERVAL", "1"))
+# After a write the client reads on the primary this long (a cookie): longer than lag + check interval.
+REPLICA_PIN_SECONDS = int(
+    os.environ.get("REPLICA_PIN_SECONDS") or int(REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL) + 1
+)
+if REPLICA_PIN_SECONDS <= REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL:
+    raise ImproperlyConfigured("REPLICA_PIN_SECONDS must exceed REPLICA_MAX_LAG + REPLICA_CHECK_INTERVAL")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["backups.db.router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("backups.middleware.RequestIdMiddleware") + 1,
+                      "backups.db.router.ReplicaRoutingMiddleware")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database.setdefault("OPTIONS", {}).update(connection_options(
+            connect_timeout=DB_CONNECT_TIMEOUT, query_timeout=DB_QUERY_TIMEOUT, through_pgbouncer=DB_PGBOUNCER
+        ))
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
+
+# Prometheus metrics at /metrics (backups.metrics): a bearer token, or loopback callers only.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if METRICS_ENABLED:
+    MIDDLEWARE.insert(0, "backups.metrics.MetricsMiddleware")
+
+# Plain-HTTP deployments on loopback only (scripts/cluster): cookies without the Secure flag.
+if not DEBUG and not env_bool("SECURE_COOKIES", True):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

@@ -113,7 +113,7 @@ def test_production_with_secret_key_and_allowed_hosts_starts():
                 "PASSWORD": "pa@ss",
                 "HOST": "db.internal",
                 "PORT": 6543,
-                "OPTIONS": {"connect_timeout": 2},
+                "OPTIONS": {"connect_timeout": 2, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 3},
             },
         ),
         (
@@ -125,7 +125,7 @@ def test_production_with_secret_key_and_allowed_hosts_starts():
                 "PASSWORD": "",
                 "HOST": "127.0.0.1",
                 "PORT": 5432,
-                "OPTIONS": {"connect_timeout": 2},
+                "OPTIONS": {"connect_timeout": 2, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 3},
             },
         ),
     ],
@@ -144,4 +144,4 @@ def test_database_url_for_sqlite_uses_the_given_file(tmp_path):
 
 def test_db_connect_timeout_reaches_postgresql_options():
     loaded = settings_under(DATABASE_URL="postgres://u@h:1/n", DB_CONNECT_TIMEOUT="7")
-    assert loaded["OPTIONS"] == {"connect_timeout": 7}
+    assert loaded["OPTIONS"]["connect_timeout"] == 7
