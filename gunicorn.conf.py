@@ -45,3 +45,8 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl): several
+# instances on one host (deploy/systemd, scripts/cluster) each name their own.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]

@@ -137,7 +137,8 @@ class Topology:
         """Management commands: the app's settings, straight to the primary (no pooler, unbounded)."""
         env = self.app_env("app1")
         env["DATABASE_URL"] = self.primary().url_for(DATABASE)
-        for name in ("REPLICA_DATABASE_URL", "DB_PGBOUNCER", "DB_QUERY_TIMEOUT", "PROMETHEUS_MULTIPROC_DIR"):
+        for name in ("REPLICA_DATABASE_URL", "DB_PGBOUNCER", "DB_QUERY_TIMEOUT", "PROMETHEUS_MULTIPROC_DIR",
+                     "GUNICORN_CONTROL_SOCKET"):
             env.pop(name)
         return env
 
@@ -166,6 +167,7 @@ class Topology:
             "GUNICORN_THREADS": "2",
             "GUNICORN_KEEPALIVE": "75",
             "GUNICORN_ACCESS_LOG": str(folder / "access.log"),
+            "GUNICORN_CONTROL_SOCKET": str(folder / "gunicorn.ctl"),
         }
 
     def manage(self, env, *args):
@@ -262,9 +264,9 @@ class Topology:
             else:
                 os.kill(pid, sig)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(pid):
+        if alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
@@ -287,7 +289,7 @@ class Topology:
 
     # --- status -------------------------------------------------------------------------------
     def running(self):
-        return any(_alive(pid) for pid in self.pids.values()) or any(
+        return any(alive(pid) for pid in self.pids.values()) or any(
             (self.dir / name / "data" / "postmaster.pid").exists() for name in ("primary", "replica")
         )
 
@@ -305,7 +307,7 @@ class Topology:
             rows.append((name, up, detail))
         for name in ("pgbouncer", *APP_SERVERS, "nginx"):
             pid = self.pids.get(name)
-            up = pid is not None and _alive(pid) and port_open(self.ports[name])
+            up = pid is not None and alive(pid) and port_open(self.ports[name])
             rows.append((name, up, f"127.0.0.1:{self.ports[name]} pid {pid}"))
         status, body = http_get(f"{self.base_url}/readyz")
         rows.append(("readyz", status == 200, json.dumps(body)))
@@ -319,7 +321,7 @@ class Topology:
 
 
 # --- helpers --------------------------------------------------------------------------------------
-def _alive(pid):
+def alive(pid):
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -222,7 +222,8 @@ from backups.db.timeouts import connection_options  # noqa: E402
 # Both database URLs point at PgBouncer in transaction mode: no server-side cursors (they live in a
 # server session that the next transaction may not get), no startup ``options`` (the pooler sets
 # statement_timeout itself). Django keeps no other session state: the servers run in UTC, so Django
-# never sends SET TIME ZONE; psycopg2 prepares nothing on the server.
+# never sends SET TIME ZONE; psycopg2 prepares nothing on the server. CONN_MAX_AGE keeps Django's
+# connections to the pooler (cheap to keep, the pooler shares the server connections).
 DB_PGBOUNCER = env_bool("DB_PGBOUNCER", False)
 # Seconds a statement may run (statement_timeout), and, in web processes, how long they wait for a
 # server that stopped answering (this + 1 s; backups.db.timeouts). project/wsgi.py sets 3 for the web;
@@ -252,6 +253,10 @@ for _database in DATABASES.values():
             connect_timeout=DB_CONNECT_TIMEOUT, query_timeout=DB_QUERY_TIMEOUT, through_pgbouncer=DB_PGBOUNCER
         ))
         _database["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
+        if DB_PGBOUNCER:
+            # Connections to the pooler outlive server restarts, so the per-request SELECT 1 of
+            # CONN_HEALTH_CHECKS buys nothing there, and it would double the wait on a frozen server.
+            _database["CONN_HEALTH_CHECKS"] = False
 
 # Prometheus metrics at /metrics (backups.metrics): a bearer token, or loopback callers only.
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)

@@ -15,6 +15,7 @@ import project.settings as s
 print(json.dumps({
     "DATABASES": {alias: {"OPTIONS": db.get("OPTIONS", {}), "HOST": db.get("HOST"), "PORT": db.get("PORT"),
                           "DISABLE_SERVER_SIDE_CURSORS": db.get("DISABLE_SERVER_SIDE_CURSORS"),
+                          "CONN_HEALTH_CHECKS": db.get("CONN_HEALTH_CHECKS"),
                           "TEST": db.get("TEST")}
                   for alias, db in s.DATABASES.items()},
     "ROUTERS": getattr(s, "DATABASE_ROUTERS", []),
@@ -76,9 +77,11 @@ def test_libpq_options_bound_the_waits_of_both_databases(env, options):
 
 
 @pytest.mark.parametrize("pgbouncer, disabled", [("0", False), ("1", True)])
-def test_pgbouncer_transaction_mode_disables_server_side_cursors(pgbouncer, disabled):
+def test_pgbouncer_transaction_mode_disables_server_side_cursors_and_health_checks(pgbouncer, disabled):
     loaded = settings_under(REPLICA_DATABASE_URL=REPLICA, DB_PGBOUNCER=pgbouncer)
     assert {alias: db["DISABLE_SERVER_SIDE_CURSORS"] for alias, db in loaded["DATABASES"].items()} == {"default": disabled, "replica": disabled}
+    # Behind the pooler a connection outlives server restarts: no per-request SELECT 1.
+    assert {alias: db["CONN_HEALTH_CHECKS"] for alias, db in loaded["DATABASES"].items()} == {"default": not disabled, "replica": not disabled}
 
 
 def test_the_pin_outlasts_the_lag_bound_and_the_check_interval():

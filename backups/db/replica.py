@@ -30,7 +30,7 @@ REPLICA = "replica"
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
        COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver LIMIT 1), false),
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+       CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
        END
 """
