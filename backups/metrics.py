@@ -47,13 +47,17 @@ DB_QUERY_ERRORS = Counter(
 )
 SYNC_RUNS = Counter("backups_sync_runs_total", "Sync runs, by source and outcome.", ["source", "outcome"])
 SYNC_DURATION = Histogram(
-    "backups_sync_run_duration_seconds", "Duration of sync runs, by source.", ["source"],
+    "backups_sync_run_duration_seconds",
+    "Duration of sync runs, by source.",
+    ["source"],
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
 SYNC_ITEMS = Counter("backups_sync_items_total", "Items written by sync runs, by source.", ["source"])
 SYNC_LAST_SUCCESS = Gauge(
-    "backups_sync_last_success_timestamp_seconds", "Unix time of the last successful run, by source.",
-    ["source"], multiprocess_mode="max",
+    "backups_sync_last_success_timestamp_seconds",
+    "Unix time of the last successful run, by source.",
+    ["source"],
+    multiprocess_mode="max",
 )
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

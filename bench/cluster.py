@@ -42,6 +42,7 @@ RESULTS_DIR = REPO_DIR / "bench" / "results"
 
 def parse_wrk(text):
     """Requests/s, latency percentiles and failures from wrk's ``--latency`` output."""
+
     def number(pattern, default=0.0):
         match = re.search(pattern, text)
         return float(match.group(1)) if match else default
@@ -57,15 +58,29 @@ def parse_wrk(text):
     return {
         "requests": int(number(r"(\d+) requests in")),
         "rps": number(r"Requests/sec:\s+([\d.]+)"),
-        "p50_ms": millis("50"), "p99_ms": millis("99"),
+        "p50_ms": millis("50"),
+        "p99_ms": millis("99"),
         "failed": int(number(r"Non-2xx or 3xx responses: (\d+)")) + socket_errors,
     }
 
 
 def wrk(topology, ids_file, duration, connections):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency",
-               "-s", str(REPO_DIR / "bench/load/mix.lua"), topology.base_url, "--",
-               topology.state["token"], topology.state["project"], str(ids_file)]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(REPO_DIR / "bench/load/mix.lua"),
+        topology.base_url,
+        "--",
+        topology.state["token"],
+        topology.state["project"],
+        str(ids_file),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     if result.returncode != 0:
         raise SystemExit(f"wrk failed: {result.stdout}{result.stderr}")
@@ -74,8 +89,9 @@ def wrk(topology, ids_file, duration, connections):
 
 def item_ids(topology, count=200):
     project, token = topology.state["project"], topology.state["token"]
-    status, body = http_get(f"{topology.base_url}/v1/{project}/checkpoint_items?limit={count}",
-                            headers={"X-Auth-Token": token})
+    status, body = http_get(
+        f"{topology.base_url}/v1/{project}/checkpoint_items?limit={count}", headers={"X-Auth-Token": token}
+    )
     if status != 200:
         raise SystemExit(f"bench: listing ids failed: {status} {body}")
     return [item["id"] for item in body["checkpoint_items"]]
@@ -84,8 +100,11 @@ def item_ids(topology, count=200):
 def wait_reads_on(topology, where, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(http_get(f"{topology.app_url(name)}/readyz")[1].get("reads_on") == where
-               for name in ("app1", "app2") if name in topology.pids):
+        if all(
+            http_get(f"{topology.app_url(name)}/readyz")[1].get("reads_on") == where
+            for name in ("app1", "app2")
+            if name in topology.pids
+        ):
             return
         time.sleep(0.2)
     raise SystemExit(f"bench: reads did not move to the {where} within {timeout}s")
@@ -99,9 +118,11 @@ class Load:
         port = topology.ports["nginx"]
         project = topology.state["project"]
         self.headers = {"X-Auth-Token": topology.state["token"]}
-        self.paths = [f"/v1/{project}/checkpoint_items?limit=20",
-                      f"/v1/{project}/checkpoint_items/count?status=available",
-                      *[f"/v1/{project}/checkpoint_items/{item_id}" for item_id in ids[:50]]]
+        self.paths = [
+            f"/v1/{project}/checkpoint_items?limit=20",
+            f"/v1/{project}/checkpoint_items/count?status=available",
+            *[f"/v1/{project}/checkpoint_items/{item_id}" for item_id in ids[:50]],
+        ]
         self.port = port
         self.results = []  # (monotonic time, ok, what)
         self.stop = threading.Event()
@@ -137,10 +158,15 @@ class Load:
 
 
 def fault_run(topology, ids, seconds, threads, log):
-    events = [(0.20, "kill app1 (SIGKILL, whole process group)",
-               lambda: topology.stop_process("app1", signal.SIGKILL)),
-              (0.45, "stop the replica (pg_ctl stop -m fast)", lambda: topology.replica().stop("fast")),
-              (0.70, "start the replica again", lambda: topology.replica().start())]
+    events = [
+        (
+            0.20,
+            "kill app1 (SIGKILL, whole process group)",
+            lambda: topology.stop_process("app1", signal.SIGKILL),
+        ),
+        (0.45, "stop the replica (pg_ctl stop -m fast)", lambda: topology.replica().stop("fast")),
+        (0.70, "start the replica again", lambda: topology.replica().start()),
+    ]
     marks = []
     with Load(topology, ids, threads) as load:
         started = time.monotonic()
@@ -165,7 +191,9 @@ def fault_run(topology, ids, seconds, threads, log):
 
 # --- the report ---------------------------------------------------------------------------------
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--fault-seconds", type=float, default=24, help="length of the fault run (24)")
@@ -189,24 +217,34 @@ def main():
         ids = item_ids(topology)
         ids_file = topology.dir / "bench-ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
-        log(f"bench/cluster: {topology.base_url}, wrk -t2 -c{args.connections} -d{args.duration}s, "
-            f"mix.lua, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+        log(
+            f"bench/cluster: {topology.base_url}, wrk -t2 -c{args.connections} -d{args.duration}s, "
+            f"mix.lua, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        )
         wait_reads_on(topology, "replica")
         wrk(topology, ids_file, 3, args.connections)  # warm-up: connections, caches
-        runs = [("2 app servers, reads on the replica", wrk(topology, ids_file, args.duration, args.connections))]
+        runs = [
+            ("2 app servers, reads on the replica", wrk(topology, ids_file, args.duration, args.connections))
+        ]
         topology.stop_process("app2")
-        runs.append(("1 app server, reads on the replica", wrk(topology, ids_file, args.duration, args.connections)))
+        runs.append(
+            ("1 app server, reads on the replica", wrk(topology, ids_file, args.duration, args.connections))
+        )
         topology.start_app("app2")
         topology.replica().stop("fast")
         wait_reads_on(topology, "primary")
-        runs.append(("2 app servers, reads on the primary", wrk(topology, ids_file, args.duration, args.connections)))
+        runs.append(
+            ("2 app servers, reads on the primary", wrk(topology, ids_file, args.duration, args.connections))
+        )
         topology.replica().start()
         wait_reads_on(topology, "replica")
         log("")
         log(f"{'throughput':40} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'failed':>6}")
         for label, run in runs:
-            log(f"{label:40} {run['requests']:9d} {run['rps']:8.0f} {run['p50_ms'] or 0:7.1f} "
-                f"{run['p99_ms'] or 0:7.1f} {run['failed']:6d}")
+            log(
+                f"{label:40} {run['requests']:9d} {run['rps']:8.0f} {run['p50_ms'] or 0:7.1f} "
+                f"{run['p99_ms'] or 0:7.1f} {run['failed']:6d}"
+            )
 
         log("")
         log(f"fault run: {args.fault_threads} keep-alive clients for {args.fault_seconds:g}s through nginx")

@@ -9,7 +9,9 @@ from .topology import Topology
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="scripts/cluster", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start primary, replica, PgBouncer, two app servers, nginx; load demo data")
+    up = commands.add_parser(
+        "up", help="start primary, replica, PgBouncer, two app servers, nginx; load demo data"
+    )
     up.add_argument("--items", type=int, default=2000, help="demo items to seed (default 2000)")
     commands.add_parser("down", help="stop everything and remove var/cluster")
     commands.add_parser("status", help="what runs, the replica's state, /readyz through nginx")

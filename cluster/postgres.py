@@ -104,8 +104,19 @@ class PostgresServer:
         """``initdb`` a new cluster in ``folder`` (which must not hold one), ready to be a primary."""
         server = cls(folder, port=port)
         server._make_folder()
-        server.run("initdb", "-D", str(server.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                   "--locale=C.UTF-8", "--no-sync")
+        server.run(
+            "initdb",
+            "-D",
+            str(server.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         server._write_settings({**BASE_SETTINGS, **(settings or {})})
         return server
 
@@ -114,9 +125,26 @@ class PostgresServer:
         """A streaming replica of the running ``primary``: ``pg_basebackup -R`` with a replication slot."""
         server = cls(folder, port=port, bin_dir=primary.bin_dir)
         server._make_folder()
-        server.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-                   "-D", str(server.data), "-X", "stream", "-C", "-S", slot, "-R", "--no-sync",
-                   "-c", "fast")
+        server.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(server.data),
+            "-X",
+            "stream",
+            "-C",
+            "-S",
+            slot,
+            "-R",
+            "--no-sync",
+            "-c",
+            "fast",
+        )
         return server
 
     def _make_folder(self):
@@ -152,8 +180,9 @@ class PostgresServer:
     def start(self):
         options = f"-p {self.port} -c unix_socket_directories={self.folder}"
         try:
-            self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start",
-                     "-o", options)
+            self.run(
+                "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", options
+            )
         except RuntimeError as error:
             tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"{error}\n{tail}") from None
@@ -213,9 +242,26 @@ class PostgresServer:
     # --- SQL --------------------------------------------------------------------------------
     def sql(self, statement, database="postgres"):
         """Run SQL with ``psql`` over loopback; return its unaligned output (no headers)."""
-        return self.run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                        "-p", str(self.port), "-U", "postgres", "-d", database, "-c", statement,
-                        timeout=60).strip()
+        return self.run(
+            "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-c",
+            statement,
+            timeout=60,
+        ).strip()
 
     def wait_until_caught_up(self, primary, timeout=30):
         """Block until this replica has replayed everything ``primary`` has written so far."""

@@ -1,4 +1,5 @@
-"""Fill the ``{{name}}`` placeholders of the files under ``deploy/``: one source for loopback and production."""
+"""Fill the ``{{name}}`` placeholders of the files under ``deploy/``: one source for loopback and
+production."""
 
 import re
 from pathlib import Path
@@ -8,7 +9,7 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
 def render(template, values):
-    """``template`` (a path under ``deploy/``) with every placeholder replaced; a missing value is an error."""
+    """``template`` (a path under ``deploy/``) with every placeholder replaced; a missing one is an error."""
     text = (DEPLOY_DIR / template).read_text()
     missing = sorted(set(_PLACEHOLDER.findall(text)) - set(values))
     if missing:

@@ -112,8 +112,9 @@ class Topology:
         primary.start()
         primary.sql(f"CREATE DATABASE {DATABASE}")
         log(f"cluster: primary PostgreSQL on 127.0.0.1:{primary.port}")
-        replica = PostgresServer.replica_of(primary, self.dir / "replica", slot="replica1",
-                                            port=self.ports["replica"])
+        replica = PostgresServer.replica_of(
+            primary, self.dir / "replica", slot="replica1", port=self.ports["replica"]
+        )
         replica.start()
         log(f"cluster: replica on 127.0.0.1:{replica.port} (pg_basebackup, slot replica1, streaming)")
 
@@ -137,8 +138,13 @@ class Topology:
         """Management commands: the app's settings, straight to the primary (no pooler, unbounded)."""
         env = self.app_env("app1")
         env["DATABASE_URL"] = self.primary().url_for(DATABASE)
-        for name in ("REPLICA_DATABASE_URL", "DB_PGBOUNCER", "DB_QUERY_TIMEOUT", "PROMETHEUS_MULTIPROC_DIR",
-                     "GUNICORN_CONTROL_SOCKET"):
+        for name in (
+            "REPLICA_DATABASE_URL",
+            "DB_PGBOUNCER",
+            "DB_QUERY_TIMEOUT",
+            "PROMETHEUS_MULTIPROC_DIR",
+            "GUNICORN_CONTROL_SOCKET",
+        ):
             env.pop(name)
         return env
 
@@ -171,33 +177,55 @@ class Topology:
         }
 
     def manage(self, env, *args):
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env,
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if result.returncode != 0:
-            raise ClusterError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
+            raise ClusterError(
+                f"manage.py {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}"
+            )
         return result.stdout
 
     def start_pgbouncer(self):
         folder = self.dir / "pgbouncer"
         folder.mkdir(exist_ok=True)
         (folder / "userlist.txt").write_text('"postgres" ""\n')
-        ini = render("pgbouncer/pgbouncer.ini", {
-            "primary_host": "127.0.0.1", "primary_port": self.ports["primary"],
-            "replica_host": "127.0.0.1", "replica_port": self.ports["replica"],
-            "database": DATABASE, "statement_timeout_ms": QUERY_TIMEOUT * 1000,
-            "listen_addr": "127.0.0.1", "listen_port": self.ports["pgbouncer"],
-            "unix_socket_dir": folder, "auth_type": "trust", "auth_file": folder / "userlist.txt",
-            "admin_user": "postgres", "logfile": folder / "pgbouncer.log", "pidfile": "",
-            "query_timeout": QUERY_TIMEOUT + 0.5,
-        })
+        ini = render(
+            "pgbouncer/pgbouncer.ini",
+            {
+                "primary_host": "127.0.0.1",
+                "primary_port": self.ports["primary"],
+                "replica_host": "127.0.0.1",
+                "replica_port": self.ports["replica"],
+                "database": DATABASE,
+                "statement_timeout_ms": QUERY_TIMEOUT * 1000,
+                "listen_addr": "127.0.0.1",
+                "listen_port": self.ports["pgbouncer"],
+                "unix_socket_dir": folder,
+                "auth_type": "trust",
+                "auth_file": folder / "userlist.txt",
+                "admin_user": "postgres",
+                "logfile": folder / "pgbouncer.log",
+                "pidfile": "",
+                "query_timeout": QUERY_TIMEOUT + 0.5,
+            },
+        )
         (folder / "pgbouncer.ini").write_text(ini)
-        as_postgres = {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+        as_postgres = (
+            {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+        )
         if as_postgres:
             shutil.chown(folder, "postgres", "postgres")
             for path in folder.iterdir():
                 shutil.chown(path, "postgres", "postgres")
-        self._spawn("pgbouncer", ["pgbouncer", str(folder / "pgbouncer.ini")], folder / "stdout.log",
-                    **as_postgres)
+        self._spawn(
+            "pgbouncer", ["pgbouncer", str(folder / "pgbouncer.ini")], folder / "stdout.log", **as_postgres
+        )
 
     def start_app(self, name):
         folder = self.dir / name
@@ -212,29 +240,46 @@ class Topology:
         servers = "\n".join(
             f"    server 127.0.0.1:{self.ports[name]} max_fails=1 fail_timeout=5s;" for name in APP_SERVERS
         )
-        site = render("nginx/backups.conf", {
-            "upstream_servers": servers, "listen": f"127.0.0.1:{self.ports['nginx']}",
-            "server_name": "127.0.0.1 localhost", "forwarded_proto": "$scheme",
-        })
+        site = render(
+            "nginx/backups.conf",
+            {
+                "upstream_servers": servers,
+                "listen": f"127.0.0.1:{self.ports['nginx']}",
+                "server_name": "127.0.0.1 localhost",
+                "forwarded_proto": "$scheme",
+            },
+        )
         (folder / "backups.conf").write_text(site)
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
         if user:
             shutil.chown(temp, "nobody", "nogroup")
         (folder / "nginx.conf").write_text(
-            f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
+            f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\n"
+            f"error_log {folder}/error.log warn;\n"
             "events { worker_connections 1024; }\n"
             f"http {{\n    access_log {folder}/access.log;\n"
-            + "".join(f"    {kind}_temp_path {temp}/{kind};\n"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+            + "".join(
+                f"    {kind}_temp_path {temp}/{kind};\n"
+                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            )
             + f"    include {folder}/backups.conf;\n}}\n"
         )
-        self._spawn("nginx", ["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf")],
-                    folder / "stdout.log")
+        self._spawn(
+            "nginx", ["nginx", "-p", str(folder), "-c", str(folder / "nginx.conf")], folder / "stdout.log"
+        )
 
     def _spawn(self, name, command, log_path, env=None, **kwargs):
         with open(log_path, "ab") as log:
-            process = subprocess.Popen(command, cwd=REPO_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True, **kwargs)
+            process = subprocess.Popen(
+                command,
+                cwd=REPO_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **kwargs,
+            )
         self.pids[name] = process.pid
         self.save()
         wait_for_port(self.ports[name], timeout=60, process=process, name=name, log_path=log_path)
@@ -244,7 +289,8 @@ class Topology:
         while True:
             status, body = http_get(f"{self.base_url}/readyz")
             if status == 200 and all(
-                http_get(f"{self.app_url(name)}/readyz")[1].get("reads_on") == "replica" for name in APP_SERVERS
+                http_get(f"{self.app_url(name)}/readyz")[1].get("reads_on") == "replica"
+                for name in APP_SERVERS
             ):
                 return
             if time.monotonic() > deadline:
@@ -301,8 +347,10 @@ class Topology:
             up = server.pid() is not None
             detail = f"127.0.0.1:{server.port}"
             if up and name == "replica":
-                lag = server.sql("SELECT COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)"
-                                 "::numeric(10,3), (SELECT status FROM pg_stat_wal_receiver)")
+                lag = server.sql(
+                    "SELECT COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)"
+                    "::numeric(10,3), (SELECT status FROM pg_stat_wal_receiver)"
+                )
                 detail += f", replay age (s), receiver: {lag}"
             rows.append((name, up, detail))
         for name in ("pgbouncer", *APP_SERVERS, "nginx"):

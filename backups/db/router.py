@@ -113,8 +113,14 @@ class ReplicaRoutingMiddleware:
         finally:
             _routing.reset(token)
         if routing.wrote:
-            response.set_cookie(PIN_COOKIE, str(int(now + self.pin_seconds)), max_age=self.pin_seconds,
-                                httponly=True, samesite="Lax", secure=self.secure)
+            response.set_cookie(
+                PIN_COOKIE,
+                str(int(now + self.pin_seconds)),
+                max_age=self.pin_seconds,
+                httponly=True,
+                samesite="Lax",
+                secure=self.secure,
+            )
         return response
 
     def _pinned(self, request, now):
