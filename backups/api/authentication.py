@@ -1,6 +1,7 @@
 """``X-Auth-Token`` authentication: the token's SHA-256 is looked up, never the token itself."""
 from rest_framework import authentication, exceptions
 
+from backups.db.router import reads_on_replica
 from backups.models import ApiToken
 
 from .throttling import record_failed_authentication
@@ -25,6 +26,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .filter(key_hash=ApiToken.hash(key))
             .first()
         )
+        if token is None and reads_on_replica():  # issued a moment ago, maybe not replayed there yet
+            primary = ApiToken.objects.using("default").select_related("user")
+            token = primary.filter(key_hash=ApiToken.hash(key)).first()
         if token is None or token.is_expired or not token.user.is_active:
             record_failed_authentication(request)
             raise exceptions.AuthenticationFailed("Authentication failed: the token is invalid or expired")

@@ -26,8 +26,8 @@ SEED = f"""
 import json
 from django.contrib.auth import get_user_model
 from backups.models import ApiToken, ProjectMembership
-from backups.schema import parse_item
-from backups.services import upsert_items
+from backups.document.schema import parse_item
+from backups.services.upsert import upsert_items
 items = json.load(open({str(SAMPLE_RESPONSE_PATH)!r}))["checkpoint_items"]
 upsert_items({PROJECT!r}, [parse_item(item) for item in items])
 user = get_user_model().objects.create_superuser("operator", password={PASSWORD!r})

@@ -7,12 +7,16 @@ interval so that the fallbacks show within seconds. The pair is started by the f
 from the suite's database, so this runs alike in both passes; it runs once, in the PostgreSQL pass.
 """
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 import requests
 
-from tests.live_cluster import DATABASE, PROJECT, App, Pair, form_fields, login
+from tests.conftest import REPO_DIR
+from tests.scaleout.live_cluster import DATABASE, PROJECT, App, Pair, form_fields, login
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -213,3 +217,15 @@ def test_a_frozen_primary_is_a_csbs_503_within_seconds_and_the_worker_lives_on(p
     assert app.workers() == workers  # the same worker answered every request, and answers now
     assert api.get(url, timeout=10).status_code == 200
     assert page.get(f"{app.base}/", timeout=10).status_code == 200
+
+
+def test_a_token_issued_a_moment_ago_is_accepted_before_the_replica_replays_it(app, pair):
+    pair.fresh_then_paused()
+    issued = subprocess.run(
+        [sys.executable, "manage.py", "create_token", "--user", "operator", "--project", PROJECT],
+        cwd=REPO_DIR, env={**os.environ, "DATABASE_URL": pair.primary.url_for(DATABASE), "DEBUG": "1"},
+        check=True, capture_output=True, text=True,
+    )
+    token = issued.stdout.strip().splitlines()[-1]
+    response = requests.get(f"{app.base}/v1/{PROJECT}/checkpoint_items/{ITEM}", headers={"X-Auth-Token": token}, timeout=10)
+    assert name_in(response) == ORIGINAL_NAME  # the token was found on the primary, the item read on the replica
