@@ -347,11 +347,11 @@ class Topology:
             up = server.pid() is not None
             detail = f"127.0.0.1:{server.port}"
             if up and name == "replica":
-                lag = server.sql(
-                    "SELECT COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)"
-                    "::numeric(10,3), (SELECT status FROM pg_stat_wal_receiver)"
-                )
-                detail += f", replay age (s), receiver: {lag}"
+                behind, receiver = server.sql(
+                    "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn(), "
+                    "(SELECT status FROM pg_stat_wal_receiver)"
+                ).split("|")
+                detail += f", WAL receiver {receiver or 'absent'}, {'replaying' if behind == 't' else 'caught up'}"
             rows.append((name, up, detail))
         for name in ("pgbouncer", *APP_SERVERS, "nginx"):
             pid = self.pids.get(name)
