@@ -351,7 +351,8 @@ class Topology:
                     "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn(), "
                     "(SELECT status FROM pg_stat_wal_receiver)"
                 ).split("|")
-                detail += f", WAL receiver {receiver or 'absent'}, {'replaying' if behind == 't' else 'caught up'}"
+                replay = "replaying" if behind == "t" else "caught up"
+                detail += f", WAL receiver {receiver or 'absent'}, {replay}"
             rows.append((name, up, detail))
         for name in ("pgbouncer", *APP_SERVERS, "nginx"):
             pid = self.pids.get(name)

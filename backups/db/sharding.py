@@ -37,9 +37,9 @@ COORDINATOR = ("django_session", "django_admin_log")
 #: Keys of distributed tables that do not fit yet: (table, columns of the key) -> the change.
 KNOWN_GAPS = {
     ("backups_checkpointitem", ("id",)): "primary key becomes (project_id, id)",
-    ("backups_volumebackup", ("id",)): "add project_id (the item's); primary key becomes (project_id, id)",
+    ("backups_volumebackup", ("id",)): "add project_id (the item's); primary key (project_id, id)",
     ("backups_volumebackup", ("item_id", "position")): "unique (project_id, item_id, position)",
-    ("backups_replicationrecord", ("id",)): "add project_id (the item's); primary key becomes (project_id, id)",
+    ("backups_replicationrecord", ("id",)): "add project_id (the item's); primary key (project_id, id)",
     ("backups_replicationrecord", ("item_id", "position")): "unique (project_id, item_id, position)",
 }
 #: Distributed tables still without the column (closed by the same migration).
