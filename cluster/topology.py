@@ -20,14 +20,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from .postgres import PostgresServer, free_port
+from .processes import ClusterError, alive, http_get, is_ours, port_open, wait_for_port
 from .render import render
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -37,10 +36,6 @@ APP_SERVERS = ("app1", "app2")
 QUERY_TIMEOUT = 3
 #: What each recorded process's command line must contain before we signal its pid.
 MARKERS = {"pgbouncer": "pgbouncer", "nginx": "nginx", "app1": "gunicorn", "app2": "gunicorn"}
-
-
-class ClusterError(RuntimeError):
-    pass
 
 
 class Topology:
@@ -302,7 +297,7 @@ class Topology:
         """Signal the recorded process ``name`` (its whole group for SIGKILL) and wait until it is gone."""
         pid = self.pids.pop(name, None)
         self.save()
-        if pid is None or not _is_ours(pid, MARKERS[name]):
+        if pid is None or not is_ours(pid, MARKERS[name]):
             return
         with contextlib.suppress(ProcessLookupError):
             if sig == signal.SIGKILL:
@@ -367,55 +362,3 @@ class Topology:
             text = path.read_text(errors="replace").strip()
             if text:
                 log(f"--- {path.relative_to(self.dir)} (last lines)\n{text[-1500:]}")
-
-
-# --- helpers --------------------------------------------------------------------------------------
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
-def _is_ours(pid, marker):
-    try:
-        return marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-
-
-def port_open(port):
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-    return False
-
-
-def wait_for_port(port, timeout, process=None, name="", log_path=None):
-    deadline = time.monotonic() + timeout
-    while not port_open(port):
-        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-            tail = Path(log_path).read_text(errors="replace")[-2000:] if log_path else ""
-            raise ClusterError(f"{name} did not listen on 127.0.0.1:{port}:\n{tail}")
-        time.sleep(0.1)
-
-
-def http_get(url, headers=None, timeout=10):
-    """``(status, parsed JSON body or text)``; ``(None, error)`` when nothing answered."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    except OSError as error:
-        return None, str(error)
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode(errors="replace")

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from cluster.postgres import make_base_dir, pg_bin_dir
-from cluster.topology import APP_SERVERS, Topology, alive
+from cluster.processes import alive
+from cluster.topology import APP_SERVERS, Topology
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
