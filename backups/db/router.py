@@ -7,7 +7,7 @@ Active when ``REPLICA_DATABASE_URL`` is set (``settings.DATABASES["replica"]``);
 - **Reads in a web request** (``GET``/``HEAD``: the API, the pages) go to ``replica`` while the
   replica is usable (``backups.db.replica``: answering, streaming, lag within ``REPLICA_MAX_LAG``).
 - **Read-your-writes**: a request with an unsafe method (``POST``...) reads from the primary
-  throughout; a request that writes (any ``db_for_write``) reads from the primary from then on, and
+  throughout, and so does a read inside a transaction on the primary; a request that writes (any ``db_for_write``) reads from the primary from then on, and
   its response sets the ``csbs_primary_until`` cookie, so that the same client's next requests for
   ``REPLICA_PIN_SECONDS`` read from the primary too (the admin's list after a save shows the save).
 - **Fallback**: a replica that is down or lagging sends reads to the primary, and a ``GET`` whose
@@ -51,6 +51,8 @@ class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
         routing = _routing.get()
         if routing is None or routing.primary or model._meta.app_label in PRIMARY_ONLY_APPS:
+            return "default"
+        if connections["default"].in_atomic_block:  # a transaction on the primary reads what it wrote
             return "default"
         if not replica_monitor().usable() or not _connected(REPLICA):
             return "default"
