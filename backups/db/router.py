@@ -7,8 +7,9 @@ Active when ``REPLICA_DATABASE_URL`` is set (``settings.DATABASES["replica"]``);
 - **Reads in a web request** (``GET``/``HEAD``: the API, the pages) go to ``replica`` while the
   replica is usable (``backups.db.replica``: answering, streaming, lag within ``REPLICA_MAX_LAG``).
 - **Read-your-writes**: a request with an unsafe method (``POST``...) reads from the primary
-  throughout, and so does a read inside a transaction on the primary; a request that writes (any ``db_for_write``) reads from the primary from then on, and
-  its response sets the ``csbs_primary_until`` cookie, so that the same client's next requests for
+  throughout, and so does a read inside a transaction on the primary; a request that writes (any
+  ``db_for_write``) reads from the primary from then on, and its response sets the
+  ``csbs_primary_until`` cookie, so that the same client's next requests for
   ``REPLICA_PIN_SECONDS`` read from the primary too (the admin's list after a save shows the save).
 - **Fallback**: a replica that is down or lagging sends reads to the primary, and a ``GET`` whose
   replica failed while it ran is served again from the primary (``ReplicaRoutingMiddleware``), so
