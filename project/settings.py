@@ -264,6 +264,10 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 if METRICS_ENABLED:
     MIDDLEWARE.insert(0, "backups.metrics.MetricsMiddleware")
 
+# Load balancers and Prometheus probe the app servers over plain HTTP: no redirect to HTTPS for them
+# (they still send a Host header from ALLOWED_HOSTS).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
 # Plain-HTTP deployments on loopback only (scripts/cluster): cookies without the Secure flag.
 if not DEBUG and not env_bool("SECURE_COOKIES", True):
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False

@@ -76,3 +76,12 @@ def test_a_sync_run_records_its_outcome_duration_items_and_last_success():
         raise RuntimeError("upstream down")
     assert sample("backups_sync_runs_total", source="test-csbs", outcome="failed") >= 1
     assert sample("backups_sync_last_success_timestamp_seconds", source="test-csbs") == last  # a failure is no success
+
+
+def test_in_production_the_probes_are_answered_over_plain_http_and_everything_else_is_redirected():
+    from tests.test_production_settings import production_responses
+
+    responses = production_responses(["/healthz", "/metrics", "/v1/openapi.json"])
+    assert responses["/healthz"]["plain"] == [200, None]  # a load balancer probes over plain HTTP
+    assert responses["/metrics"]["plain"][0] == 200  # not redirected (the test client is on loopback)
+    assert responses["/v1/openapi.json"]["plain"][0] == 301
