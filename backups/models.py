@@ -112,6 +112,12 @@ class CheckpointItem(models.Model):
                 "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
             ),
             models.Index(fields=["project_id", "id"], name="item_proj_id"),
+            # Coverage (backups.coverage.report): each resource's history newest first, in one scan.
+            models.Index(
+                fields=["project_id", "resource_id", "-created_at", "-id"],
+                include=["status", "image_type"],
+                name="item_proj_resource_created",
+            ),
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
             models.Index(sort_expression("updated_at"), "id", name="item_updated"),

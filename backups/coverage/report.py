@@ -1,0 +1,356 @@
+"""The coverage selector: one row per resource, computed in SQL in one query (see the package docstring).
+
+The query has four stages, the same SQL on SQLite and PostgreSQL:
+
+1. ``base``: the backups that count (the caller's scope with the list's filters, ``created_at <=
+   as_of``, a resource id, no replica), each with its replication state (2 success, 1 pending,
+   0 none) — the ORM's SQL, so the FilterSet's conditions are the list's own.
+2. ``ranked``: one window over each resource's history, newest first (``created_at DESC, id
+   DESC``), gives every backup its position and running counts of good backups, streak breakers,
+   failures and replicated backups seen so far. One window definition: PostgreSQL computes all of
+   them in one pass over the ``item_proj_resource_created`` index, already in that order.
+3. ``resources``: ``GROUP BY`` resource picks the interesting backups by those counts (the first
+   good one is where the running good count is 1, …) and the streak (failures seen before the
+   first breaker); ``flagged`` adds the categories, ``page`` orders, filters and pages.
+4. The totals of every category (over all resources, before the category filter and paging) left
+   joined to the page's rows, which alone get their details: the latest backup's name, type and AZ,
+   the streak's newest failure reason, the replication record's region — by primary key.
+
+So a page costs one query whatever its size, and no backup is ever loaded into Python.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, IntegerField, Value, When
+from django.utils.dateparse import parse_datetime
+
+from .. import choices
+from ..models import CheckpointItem, ReplicationRecord
+
+Status = choices.ItemStatus
+GOOD_STATUSES = (Status.AVAILABLE, Status.WAITING_RESTORE, Status.RESTORING)
+#: Running backups neither count in nor end a failure streak.
+RUNNING_STATUSES = (Status.WAITING_PROTECT, Status.PROTECTING)
+PENDING_REPLICATION = (choices.ReplicationStatus.REPLICATING, choices.ReplicationStatus.WAITING_REPLICATE)
+
+UNPROTECTED, FAILING, UNREPLICATED = "unprotected", "failing", "unreplicated"
+CATEGORIES = (UNPROTECTED, FAILING, UNREPLICATED)
+ANY, ALL = "any", "all"
+#: ``category`` values: in any category (the default), one of them, or every resource.
+CATEGORY_CHOICES = (ANY, *CATEGORIES, ALL)
+
+REPLICATED, PENDING, NOT_REPLICATED = "success", "pending", "none"
+_REPLICATION_STATES = {2: REPLICATED, 1: PENDING, 0: NOT_REPLICATED}
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    """What to compute: ``items`` is the caller's scope with the list's filters already applied."""
+
+    items: object
+    as_of: dt.datetime
+    days: int
+    failures: int
+    category: str = ANY
+    limit: int | None = None  # None: every row (the CSV)
+    offset: int = 0
+
+    @property
+    def threshold(self):
+        """The oldest instant a good backup may have to cover the resource (inclusive)."""
+        return self.as_of - dt.timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class BackupRef:
+    id: str
+    created_at: dt.datetime
+    status: str = Status.AVAILABLE
+
+
+@dataclass(frozen=True)
+class Replication:
+    backup: BackupRef
+    replicated_at: dt.datetime | None
+    destination_region: str | None
+
+
+@dataclass(frozen=True)
+class ResourceCoverage:
+    """One resource's row of the report."""
+
+    project_id: str
+    resource_id: str
+    resource_name: str | None
+    resource_type: str | None
+    resource_az: str | None
+    backup_count: int
+    last_backup: BackupRef
+    last_available_backup: BackupRef | None
+    newest_available_replication: str | None  # REPLICATED, PENDING, NOT_REPLICATED; None: no good backup
+    failure_streak: int
+    failing_since: dt.datetime | None
+    latest_fail_reason: str | None
+    last_replication: Replication | None
+    categories: tuple
+
+    def why(self, query):
+        """One sentence for a person: what is wrong with this resource (or that nothing is)."""
+        reasons = []
+        if UNPROTECTED in self.categories:
+            if self.last_available_backup is None:
+                reasons.append("No good backup ever")
+            else:
+                age = (query.as_of - self.last_available_backup.created_at).days
+                reasons.append(f"Newest good backup is {age} days old")
+            if self.failure_streak == 0 and self.last_backup.created_at < query.threshold:
+                reasons.append(f"no backup at all since {self.last_backup.created_at:%Y-%m-%d}")
+            elif self.failure_streak == 0:
+                reasons.append(f"the newest backup is {self.last_backup.status}")
+        if self.failure_streak:
+            reasons.append(
+                f"{self.failure_streak} failed in a row: {self.latest_fail_reason or 'no reason given'}"
+            )
+        if UNREPLICATED in self.categories:
+            reasons.append("the newest good backup was not replicated, earlier ones were")
+        return "; ".join(reasons) + "." if reasons else "Covered."
+
+
+@dataclass
+class CoverageReport:
+    query: CoverageQuery
+    counts: dict  # {"resources": n, "unprotected": n, "failing": n, "unreplicated": n, "any": n}
+    rows: list = field(default_factory=list)
+
+    @property
+    def matching(self):
+        """How many resources the query's category holds (all pages)."""
+        return self.counts[{ANY: ANY, ALL: "resources"}.get(self.query.category, self.query.category)]
+
+    @property
+    def has_next(self):
+        return self.query.limit is not None and self.query.offset + len(self.rows) < self.matching
+
+
+def coverage_report(query):
+    """The report's page (``query.limit`` rows from ``query.offset``) and every category's count."""
+    sql, params = coverage_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    counts = dict(zip(COUNT_NAMES, (int(value or 0) for value in rows[0][: len(COUNT_NAMES)]), strict=True))
+    report = CoverageReport(query, counts)
+    report.rows = [_row(row[len(COUNT_NAMES) :]) for row in rows if row[len(COUNT_NAMES)] is not None]
+    return report
+
+
+def coverage_rows(query, chunk_size=2000):
+    """Every row of the report (no paging), read ``chunk_size`` at a time: the CSV's source."""
+    sql, params = coverage_sql(query)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(chunk_size):
+            for row in chunk:
+                if row[len(COUNT_NAMES)] is not None:
+                    yield _row(row[len(COUNT_NAMES) :])
+
+
+def resource_history(query, project_id, resource_id, since, limit):
+    """The backups of one resource that count, created in ``[since, as_of]``, newest first (one query)."""
+    from django.db.models import Exists, OuterRef
+
+    replicated = ReplicationRecord.objects.filter(item=OuterRef("pk"), status=choices.ReplicationStatus.SUCCESS)
+    return list(
+        _counted(query)
+        .filter(project_id=project_id, resource_id=resource_id, created_at__gte=since)
+        .annotate(replicated=Exists(replicated))
+        .order_by("-created_at", "-id")
+        .values("id", "name", "status", "created_at", "fail_reason", "replicated")[:limit]
+    )
+
+
+# --- the SQL ---------------------------------------------------------------------------------------
+
+COUNT_NAMES = ("resources", UNPROTECTED, FAILING, UNREPLICATED, ANY)
+ROW_COLUMNS = (
+    "p.project_id", "p.resource_id", "p.backups", "p.last_id", "p.last_created_at", "p.last_status",
+    "p.available_id", "p.available_created_at", "p.available_status", "p.available_replication", "p.streak",
+    "p.streak_since", "p.replicated_id", "p.replicated_created_at", "p.unprotected", "p.failing",
+    "p.unreplicated", "latest.resource_name", "latest.resource_type", "latest.resource_az",
+    "failure.fail_reason",
+)
+
+
+def _literals(values):
+    """SQL literals of our own vocabulary (never user input): ``'available', 'restoring'``."""
+    assert all(str(v).replace("_", "").isalpha() for v in values)
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _counted(query):
+    """The backups that count (scope and filters are in ``query.items``)."""
+    return (
+        query.items.filter(created_at__lte=query.as_of, resource_id__isnull=False)
+        .exclude(resource_id="")
+        .exclude(image_type=choices.ImageType.REPLICATION)
+    )
+
+
+def _base(query):
+    records = ReplicationRecord.objects.values("item_id")
+    state = Case(
+        When(pk__in=records.filter(status=choices.ReplicationStatus.SUCCESS), then=Value(2)),
+        When(pk__in=records.filter(status__in=PENDING_REPLICATION), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    queryset = (
+        _counted(query)
+        .annotate(replication=state)
+        .order_by()
+        .values_list("project_id", "resource_id", "id", "created_at", "status", "replication")
+    )
+    return queryset.query.sql_with_params()
+
+
+def coverage_sql(query):
+    """``(sql, params)`` of the report; columns: ``COUNT_NAMES``, then ``ROW_COLUMNS`` and replication."""
+    base_sql, base_params = _base(query)
+    qn = connection.ops.quote_name
+    items, records = qn(CheckpointItem._meta.db_table), qn(ReplicationRecord._meta.db_table)
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    good, running = _literals(GOOD_STATUSES), _literals(RUNNING_STATUSES)
+    error, deleted, success = _literals([Status.ERROR]), _literals([Status.DELETED]), "'success'"
+    order = (
+        "CASE WHEN {p}available_created_at IS NULL THEN 0 ELSE 1 END, {p}available_created_at, "
+        f"{{p}}project_id{collate}, {{p}}resource_id{collate}"
+    )
+    category = {ANY: "(unprotected + failing + unreplicated) > 0", ALL: "1 = 1"}.get(
+        query.category, f"{query.category} = 1"
+    )
+    assert query.category in CATEGORY_CHOICES
+    paging, paging_params = "", []
+    if query.limit is not None:
+        paging, paging_params = "LIMIT %s OFFSET %s", [query.limit, query.offset]
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = f"""
+    WITH base (project_id, resource_id, id, created_at, status, replication) AS ({base_sql}),
+    ranked AS (
+        SELECT b.*,
+            CASE WHEN b.status IN ({good}) THEN 1 ELSE 0 END AS good,
+            CASE WHEN b.status = {error} THEN 1 ELSE 0 END AS failed,
+            ROW_NUMBER() OVER w AS position,
+            SUM(CASE WHEN b.status IN ({good}) THEN 1 ELSE 0 END) OVER w AS goods_so_far,
+            SUM(CASE WHEN b.status NOT IN ({error}, {running}) THEN 1 ELSE 0 END) OVER w AS breaks_so_far,
+            SUM(CASE WHEN b.status = {error} THEN 1 ELSE 0 END) OVER w AS failures_so_far,
+            SUM(CASE WHEN b.replication = 2 THEN 1 ELSE 0 END) OVER w AS replicated_so_far
+        FROM base b
+        WINDOW w AS (PARTITION BY b.project_id, b.resource_id ORDER BY b.created_at DESC, b.id DESC
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ),
+    resources AS (
+        SELECT project_id, resource_id,
+            SUM(CASE WHEN status = {deleted} THEN 0 ELSE 1 END) AS backups,
+            MAX(CASE WHEN position = 1 THEN id END) AS last_id,
+            MAX(CASE WHEN position = 1 THEN created_at END) AS last_created_at,
+            MAX(CASE WHEN position = 1 THEN status END) AS last_status,
+            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN id END) AS available_id,
+            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN created_at END) AS available_created_at,
+            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN status END) AS available_status,
+            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN position END) AS available_position,
+            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN replication END) AS available_replication,
+            SUM(CASE WHEN failed = 1 AND breaks_so_far = 0 THEN 1 ELSE 0 END) AS streak,
+            MIN(CASE WHEN failed = 1 AND breaks_so_far = 0 THEN created_at END) AS streak_since,
+            MAX(CASE WHEN failed = 1 AND breaks_so_far = 0 AND failures_so_far = 1 THEN id END)
+                AS streak_error_id,
+            MAX(CASE WHEN replication = 2 AND replicated_so_far = 1 THEN id END) AS replicated_id,
+            MAX(CASE WHEN replication = 2 AND replicated_so_far = 1 THEN created_at END)
+                AS replicated_created_at,
+            MAX(CASE WHEN replication = 2 THEN position END) AS oldest_replicated_position
+        FROM ranked
+        GROUP BY project_id, resource_id
+    ),
+    flagged AS (
+        SELECT r.*,
+            CASE WHEN r.available_created_at IS NULL OR r.available_created_at < %s
+                 THEN 1 ELSE 0 END AS unprotected,
+            CASE WHEN r.streak >= %s THEN 1 ELSE 0 END AS failing,
+            CASE WHEN r.available_replication = 0 AND r.oldest_replicated_position > r.available_position
+                 THEN 1 ELSE 0 END AS unreplicated
+        FROM resources r
+    ),
+    page AS (
+        SELECT * FROM flagged WHERE {category} ORDER BY {order.format(p="")} {paging}
+    ),
+    totals AS (
+        SELECT COUNT(*) AS resources, SUM(unprotected) AS unprotected, SUM(failing) AS failing,
+            SUM(unreplicated) AS unreplicated,
+            SUM(CASE WHEN unprotected + failing + unreplicated > 0 THEN 1 ELSE 0 END) AS at_risk
+        FROM flagged
+    )
+    SELECT t.resources, t.unprotected, t.failing, t.unreplicated, t.at_risk, {", ".join(ROW_COLUMNS)},
+        (SELECT rr.created_at FROM {records} rr WHERE rr.item_id = p.replicated_id AND rr.status = {success}
+         ORDER BY rr.position DESC LIMIT 1) AS replicated_at,
+        (SELECT rr.destination_region FROM {records} rr
+         WHERE rr.item_id = p.replicated_id AND rr.status = {success}
+         ORDER BY rr.position DESC LIMIT 1) AS destination_region
+    FROM totals t
+    LEFT JOIN page p ON 1 = 1
+    LEFT JOIN {items} latest ON latest.id = p.last_id
+    LEFT JOIN {items} failure ON failure.id = p.streak_error_id
+    ORDER BY {order.format(p="p.")}
+    """
+    params = [*base_params, adapt(query.threshold), query.failures, *paging_params]
+    return sql, params
+
+
+# --- rows ------------------------------------------------------------------------------------------
+
+
+def _instant(value):
+    """A timestamp as the driver returns it (SQLite: text) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def _row(values):
+    (
+        project_id, resource_id, backups, last_id, last_created_at, last_status,
+        available_id, available_created_at, available_status, available_replication, streak,
+        streak_since, replicated_id, replicated_created_at, unprotected, failing,
+        unreplicated, resource_name, resource_type, resource_az,
+        fail_reason, replicated_at, destination_region,
+    ) = values
+    flags = (unprotected, failing, unreplicated)
+    last_replication = None
+    if replicated_id is not None:
+        last_replication = Replication(
+            BackupRef(replicated_id, _instant(replicated_created_at)), _instant(replicated_at), destination_region
+        )
+    return ResourceCoverage(
+        project_id=project_id,
+        resource_id=resource_id,
+        resource_name=resource_name,
+        resource_type=resource_type,
+        resource_az=resource_az,
+        backup_count=int(backups),
+        last_backup=BackupRef(last_id, _instant(last_created_at), last_status),
+        last_available_backup=BackupRef(available_id, _instant(available_created_at), available_status)
+        if available_id is not None
+        else None,
+        newest_available_replication=_REPLICATION_STATES[int(available_replication)]
+        if available_id is not None
+        else None,
+        failure_streak=int(streak),
+        failing_since=_instant(streak_since),
+        latest_fail_reason=fail_reason if streak else None,
+        last_replication=last_replication,
+        categories=tuple(name for name, flag in zip(CATEGORIES, flags, strict=True) if int(flag)),
+    )
