@@ -8,7 +8,7 @@ import pytest
 from backups.coverage.report import CoverageQuery, coverage_report, coverage_rows, resource_history
 from backups.models import CheckpointItem
 
-from .coverage_histories import AS_OF, DAY, EXPECTED, P, Q, THRESHOLD, backup, load
+from .coverage_histories import AS_OF, DAY, EXPECTED, THRESHOLD, P, Q, backup, load
 
 pytestmark = pytest.mark.django_db
 

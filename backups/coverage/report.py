@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.utils.dateparse import parse_datetime
 
 from .. import choices
@@ -159,9 +159,8 @@ def coverage_rows(query, chunk_size=2000):
 
 def resource_history(query, project_id, resource_id, since, limit):
     """The backups of one resource that count, created in ``[since, as_of]``, newest first (one query)."""
-    from django.db.models import Exists, OuterRef
-
-    replicated = ReplicationRecord.objects.filter(item=OuterRef("pk"), status=choices.ReplicationStatus.SUCCESS)
+    success = choices.ReplicationStatus.SUCCESS
+    replicated = ReplicationRecord.objects.filter(item=OuterRef("pk"), status=success)
     return list(
         _counted(query)
         .filter(project_id=project_id, resource_id=resource_id, created_at__gte=since)
@@ -331,9 +330,8 @@ def _row(values):
     flags = (unprotected, failing, unreplicated)
     last_replication = None
     if replicated_id is not None:
-        last_replication = Replication(
-            BackupRef(replicated_id, _instant(replicated_created_at)), _instant(replicated_at), destination_region
-        )
+        source = BackupRef(replicated_id, _instant(replicated_created_at))
+        last_replication = Replication(source, _instant(replicated_at), destination_region)
     return ResourceCoverage(
         project_id=project_id,
         resource_id=resource_id,
