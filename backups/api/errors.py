@@ -127,7 +127,7 @@ def not_found(request, *args, **kwargs):
 
 
 def _is_api(request):
-    return request.path.startswith("/v1/")
+    return request.path.startswith(("/v1/", "/ext/"))
 
 
 def handler400(request, exception=None):

@@ -1,0 +1,69 @@
+"""``GET /ext/v1/{project_id}/coverage``: the report as JSON, with the CSBS API's auth, tenancy and errors.
+
+The path sits under the service's own extension prefix ``/ext/v1/``, not under CSBS's ``/v1/``
+(whose unknown paths stay CSBS 404s). Checks in the list's order: authentication (401), the
+path's project (403, ``ProjectPermission``), parameters (400). ``all_tenants=true`` widens the
+scope to every project the caller may read (``readable_projects``) — never beyond.
+"""
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from ..api.errors import InvalidParameter
+from ..api.permissions import caller_is_admin
+from ..api.views import CSBSView
+from ..models import ApiToken, CheckpointItem, ProjectMembership
+from .openapi import coverage_schema
+from .parameters import CoverageParameters
+from .report import coverage_report
+from .responses import report_body
+
+
+def readable_projects(request):
+    """``None`` for every project (admin token, staff), else what the caller may read, as a filter value."""
+    if caller_is_admin(request):
+        return None
+    if isinstance(request.auth, ApiToken):
+        return [request.auth.project_id]
+    return ProjectMembership.objects.filter(user=request.user).values("project_id")
+
+
+def coverage_scope(request, project_id, all_tenants):
+    if not all_tenants:
+        return CheckpointItem.objects.filter(project_id=project_id)
+    projects = readable_projects(request)
+    if projects is None:
+        return CheckpointItem.objects.all()
+    return CheckpointItem.objects.filter(project_id__in=projects)
+
+
+def parameters_from(params):
+    """The report's parameters; ``InvalidParameter`` (400) naming whatever is wrong."""
+    parameters = CoverageParameters.read(params)
+    if parameters.unknown:
+        raise InvalidParameter(parameters.unknown_message())
+    if parameters.errors:
+        raise InvalidParameter("; ".join(parameters.error_messages()))
+    return parameters
+
+
+def next_link(request, report):
+    """``Link: <same query, offset moved on>; rel="next"`` while rows remain."""
+    params = {name: request.query_params.get(name) for name in request.query_params}
+    params["offset"] = str(report.query.offset + report.query.limit)
+    return f'<{request.build_absolute_uri(request.path)}?{urlencode(params)}>; rel="next"'
+
+
+class CoverageView(CSBSView):
+    """``GET /ext/v1/{project_id}/coverage``"""
+
+    @coverage_schema
+    def get(self, request, project_id):
+        parameters = parameters_from(request.query_params)
+        scope = coverage_scope(request, project_id, parameters.all_tenants)
+        report = coverage_report(parameters.query(scope, timezone.now()))
+        response = JsonResponse(report_body(report), json_dumps_params={"ensure_ascii": False})
+        if report.has_next:
+            response["Link"] = next_link(request, report)
+        return response
