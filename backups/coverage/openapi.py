@@ -7,7 +7,7 @@ report's own parameters from ``CoverageForm``'s bounds and ``report.CATEGORY_CHO
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from ..api.schema import (
+from ..api.openapi import (
     COMMON_PARAMETERS,
     TIME_DESCRIPTION,
     TIMESTAMP_PATTERN,
@@ -16,8 +16,8 @@ from ..api.schema import (
     filter_parameter,
     paging_parameters,
 )
-from ..filters import CheckpointItemFilterSet
-from ..pagination import MAX_OFFSET
+from ..listing.filtersets import CheckpointItemFilterSet
+from ..listing.keyset import MAX_OFFSET
 from . import parameters
 from .report import ANY, CATEGORY_CHOICES, NOT_REPLICATED, PENDING, REPLICATED
 

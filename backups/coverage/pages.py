@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from ..browse import PROJECT_PARAMETER, Links, csv_cell, request_params
 from ..models import CheckpointItem
-from ..views import browse_view
+from ..ui.browse import PROJECT_PARAMETER, Links, csv_cell, request_params
+from ..ui.views import browse_view
 from .parameters import FILTERS, OWN, CoverageParameters
 from .report import ALL, ANY, CATEGORIES, FAILING, UNPROTECTED, UNREPLICATED, coverage_report, coverage_rows
 from .report import resource_history as history_of

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from django import forms
 from django.http import QueryDict
 
-from .. import pagination
-from ..filters import CheckpointItemFilterSet, EnumField, TimestampField
-from ..pagination import MarkerPagination, PaginationError
+from ..listing import keyset as pagination
+from ..listing.filtersets import CheckpointItemFilterSet, EnumField, TimestampField
+from ..listing.keyset import MarkerPagination, PaginationError
 from .report import ANY, CATEGORY_CHOICES, CoverageQuery
 
 FILTERS = ("az", "resource_id", "resource_name", "resource_type", "all_tenants")

@@ -4,7 +4,7 @@ Times are written as the list writes them (``backups.timestamps.format_timestamp
 offset, six fraction digits).
 """
 
-from ..timestamps import format_timestamp
+from ..document.timestamps import format_timestamp
 
 
 def _backup(ref, *, status=True):

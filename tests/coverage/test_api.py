@@ -6,8 +6,8 @@ from django.test import Client
 
 from backups.models import ProjectMembership
 
-from .api_helpers import error, token_client
-from .coverage_histories import AS_OF, P, Q, load
+from ..api.helpers import error, token_client
+from .histories import AS_OF, P, Q, load
 
 pytestmark = pytest.mark.django_db
 AT = "as_of=2026-03-01T12:00:00Z"
@@ -171,7 +171,7 @@ def test_empty_values_are_absent_and_the_last_value_counts(histories):
 def test_default_as_of_is_now(histories):
     from django.utils import timezone
 
-    from backups.timestamps import parse_timestamp
+    from backups.document.timestamps import parse_timestamp
 
     before = timezone.now()
     as_of = parse_timestamp(token_client(P).get(url(query="")).json()["as_of"])
@@ -197,10 +197,10 @@ def test_only_get_and_head(histories):
 
 
 def test_a_page_costs_a_fixed_number_of_queries(db, django_assert_num_queries):
-    from backups.schema import parse_item
-    from backups.services import upsert_items
+    from backups.document.schema import parse_item
+    from backups.services.upsert import upsert_items
 
-    from .coverage_histories import DAY, backup
+    from .histories import DAY, backup
 
     upsert_items(P, [parse_item(backup(f"b{n}", f"srv-{n % 50}", AS_OF - n * DAY / 10, "error" if n % 4 else "available")) for n in range(300)])
     client = token_client(P)

@@ -1,4 +1,4 @@
-"""The coverage selector against hand-built histories (tests/coverage_histories.py), on both databases."""
+"""The coverage selector against hand-built histories (tests/coverage/histories.py), on both databases."""
 
 import dataclasses
 import datetime as dt
@@ -8,7 +8,7 @@ import pytest
 from backups.coverage.report import CoverageQuery, coverage_report, coverage_rows, resource_history
 from backups.models import CheckpointItem
 
-from .coverage_histories import AS_OF, DAY, EXPECTED, THRESHOLD, P, Q, backup, load
+from .histories import AS_OF, DAY, EXPECTED, THRESHOLD, P, Q, backup, load
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,8 @@ def test_the_report_is_one_query(histories, django_assert_num_queries):
 
 
 def test_one_query_whatever_the_page_size(db, django_assert_num_queries):
-    from backups.schema import parse_item
-    from backups.services import upsert_items
+    from backups.document.schema import parse_item
+    from backups.services.upsert import upsert_items
 
     upsert_items(P, [parse_item(backup(f"b{n}", f"srv-{n % 40}", AS_OF - n * DAY / 10, "error" if n % 3 else "available")) for n in range(200)])
     for limit in (1, 10, 40):

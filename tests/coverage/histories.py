@@ -7,9 +7,9 @@ holds the answer for ``days=7, failures=3`` in project ``P`` (``Q`` holds a seco
 
 import datetime as dt
 
-from backups.schema import parse_item
-from backups.services import upsert_items
-from backups.timestamps import format_timestamp
+from backups.document.schema import parse_item
+from backups.document.timestamps import format_timestamp
+from backups.services.upsert import upsert_items
 
 P, Q = "cov-p", "cov-q"
 AS_OF = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)

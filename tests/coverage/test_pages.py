@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 
 from backups.models import ProjectMembership
 
-from .api_helpers import token_client
-from .coverage_histories import AS_OF, DAY, P, Q, backup, load
+from ..api.helpers import token_client
+from .histories import AS_OF, DAY, P, Q, backup, load
 
 AT = "as_of=2026-03-01T12:00:00Z"
 ROW = re.compile(r'<tr class="[^"]*" data-resource="([^"]+)">')
@@ -109,8 +109,8 @@ def test_invalid_parameters_are_shown_beside_their_fields(client, member):
 
 
 def test_page_costs_a_fixed_number_of_queries(client, db, django_assert_num_queries):
-    from backups.schema import parse_item
-    from backups.services import upsert_items
+    from backups.document.schema import parse_item
+    from backups.services.upsert import upsert_items
 
     upsert_items(P, [parse_item(backup(f"b{n}", f"srv-{n % 60}", AS_OF - n * DAY / 10, "error")) for n in range(300)])
     client.force_login(make_user("member", P))
