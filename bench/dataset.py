@@ -23,11 +23,20 @@ ANCHOR = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 CHUNK = 5_000
 
 
-def item_dicts(items, projects, seed):
-    """``(project_id, item dict)`` pairs of the benchmark dataset (deterministic)."""
+def item_dicts(items, projects, seed, whale=None):
+    """``(project_id, item dict)`` pairs of the benchmark dataset (deterministic).
+
+    ``whale``: how many items the first project gets (default the shape's 10%), so that a smaller
+    dataset can still hold a whale of 100,000 items.
+    """
+    import dataclasses
+
     from backups import demo
 
-    return demo.generate(items, projects, seed, ANCHOR, shape=demo.BENCHMARK_SHAPE)
+    shape = demo.BENCHMARK_SHAPE
+    if whale is not None:
+        shape = dataclasses.replace(shape, first_project_share=whale / items)
+    return demo.generate(items, projects, seed, ANCHOR, shape=shape)
 
 
 def _chunks(iterable, size):
@@ -146,7 +155,7 @@ def _rewrite(cursor, table, select):
     cursor.execute("DROP TABLE bench_sorted")
 
 
-def load(database_url, *, items, projects, seed, workers=2, log=print):
+def load(database_url, *, items, projects, seed, whale=None, workers=2, log=print):
     """Fill the (migrated, empty) item tables of ``database_url``; return seconds taken."""
     import psycopg2
 
@@ -159,7 +168,7 @@ def load(database_url, *, items, projects, seed, workers=2, log=print):
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
         cursor.execute(f"DROP INDEX {name}")
-    chunks = ((database_url, pairs) for pairs in _chunks(item_dicts(items, projects, seed), CHUNK))
+    chunks = ((database_url, pairs) for pairs in _chunks(item_dicts(items, projects, seed, whale), CHUNK))
     done = 0
     # Bounded in flight: the generator runs in this process, and must not run ahead into memory.
     context = multiprocessing.get_context("spawn")

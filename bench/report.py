@@ -2,6 +2,8 @@
 
 import statistics
 
+from bench import coverage
+
 PAGE_WORKLOADS = ("tenant p1 limit=1000", "whale p1 limit=1000")
 
 
@@ -112,6 +114,9 @@ def evaluate(results):
     target(
         "ours, the floor and the peer return the same JSON", not different, ", ".join(different) or "all same"
     )
+    if "coverage" in results:
+        for name, met, measured in coverage.targets(results["coverage"]):
+            target(name, met, measured)
     results["targets"] = targets
     results["all_met"] = all(t["met"] is not False for t in targets)
 
@@ -193,6 +198,8 @@ def render(results):
             flag = "  SEQ SCAN!" if w["explain"]["seq_scan"] else ""
             lines.append(f"  {w['name'][:44]:44} {w['explain']['summary']}{flag}")
     lines.append("")
+    if "coverage" in results:
+        lines += coverage.render(results["coverage"]) + [""]
     lines.append("Targets:")
     for t in results["targets"]:
         verdict = {True: "MET   ", False: "MISSED", None: "n/a   "}[t["met"]]

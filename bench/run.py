@@ -4,6 +4,8 @@
     make bench                      # or: .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --build-only       # only build (or check) the dataset
     .venv/bin/python bench/run.py --quick            # fewer repetitions, no import, for a smoke run
+    .venv/bin/python bench/run.py --coverage-only    # only the coverage report (bench/coverage.py)
+    .venv/bin/python bench/run.py --items 200000 --projects 200 --whale 100000   # a smaller dataset
 
 PostgreSQL: ``BENCH_DATABASE_URL`` (a database the bench may fill) or, without it, the bench's own
 cluster under ``bench/data/pg`` (``bench/pg.py``: fsync off, tuned for 2 cores / 24 GB). The
@@ -114,6 +116,8 @@ def main(argv=None):
     parser.add_argument("--rebuild", action="store_true", help="replace a different dataset in the database")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and no import (smoke run)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
+    parser.add_argument("--whale", type=int, help="items of the first project (default: 10%% of --items)")
+    parser.add_argument("--coverage-only", action="store_true", help="only the coverage report's workloads")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
     args = parser.parse_args(argv)
 
@@ -123,12 +127,19 @@ def main(argv=None):
 
     django.setup()
     params = {"items": args.items, "projects": args.projects, "seed": DATASET["seed"]}
+    if args.whale is not None:  # only then: datasets built before the option keep matching
+        params["whale"] = args.whale
     built = ensure_dataset(url, params, rebuild=args.rebuild)
     if args.build_only:
         return 0
-    from bench import workloads
+    if args.coverage_only:
+        from bench import coverage
 
-    results = workloads.run(url, params, built, args, log=log)
+        results = coverage.run_only(params, built, args, log=log)
+    else:
+        from bench import workloads
+
+        results = workloads.run(url, params, built, args, log=log)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = BENCH_DIR / "results"
     out_dir.mkdir(exist_ok=True)

@@ -541,7 +541,7 @@ def run(url, params, built, args, log):
     from django.core.management import call_command
     from django.test import Client
 
-    from bench import report
+    from bench import coverage, report
 
     call_command("collectstatic", interactive=False, verbosity=0)
     whale, tenant, counts = _projects()
@@ -629,6 +629,11 @@ def run(url, params, built, args, log):
 
         log("timing the browse list and the admin change list (staff session)")
         results["pages"] = pages(ports["ours"], users["session"], client, args.quick)
+
+        log("timing the coverage report")
+        results["coverage"] = coverage.measure(
+            ports["ours"], whale, tenant, lambda project: keys[project], client, args.quick, log
+        )
 
         log("throughput")
         results["throughput"] = []
