@@ -112,10 +112,10 @@ class CheckpointItem(models.Model):
                 "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
             ),
             models.Index(fields=["project_id", "id"], name="item_proj_id"),
-            # Coverage (backups.coverage.report): each resource's history newest first, in one scan.
+            # Coverage (backups.coverage.report): each resource's history newest first, read from the
+            # index alone (status and image_type are key columns: SQLite has no INCLUDE).
             models.Index(
-                fields=["project_id", "resource_id", "-created_at", "-id"],
-                include=["status", "image_type"],
+                fields=["project_id", "resource_id", "-created_at", "-id", "status", "image_type"],
                 name="item_proj_resource_created",
             ),
             # all_tenants pages.

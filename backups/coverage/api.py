@@ -9,11 +9,13 @@ scope to every project the caller may read (``readable_projects``) — never bey
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.http import urlencode
+from rest_framework.views import APIView
 
 from ..api.errors import InvalidParameter
-from ..api.permissions import caller_is_admin
-from ..api.views import CSBSView
+from ..api.permissions import ProjectPermission
+from ..api.viewsets import JSONOnlyNegotiation
 from ..models import ApiToken, CheckpointItem, ProjectMembership
+from ..tenancy import caller_is_admin
 from .openapi import coverage_schema
 from .parameters import CoverageParameters
 from .report import coverage_report
@@ -41,10 +43,8 @@ def coverage_scope(request, project_id, all_tenants):
 def parameters_from(params):
     """The report's parameters; ``InvalidParameter`` (400) naming whatever is wrong."""
     parameters = CoverageParameters.read(params)
-    if parameters.unknown:
-        raise InvalidParameter(parameters.unknown_message())
-    if parameters.errors:
-        raise InvalidParameter("; ".join(parameters.error_messages()))
+    if problem := parameters.problem():
+        raise InvalidParameter(problem)
     return parameters
 
 
@@ -55,8 +55,12 @@ def next_link(request, report):
     return f'<{request.build_absolute_uri(request.path)}?{urlencode(params)}>; rel="next"'
 
 
-class CoverageView(CSBSView):
-    """``GET /ext/v1/{project_id}/coverage``"""
+class CoverageView(APIView):
+    """``GET /ext/v1/{project_id}/coverage``; anything but GET and HEAD is 405 CSBS.9405, as in the list."""
+
+    permission_classes = [ProjectPermission]
+    content_negotiation_class = JSONOnlyNegotiation
+    http_method_names = ["get", "head"]
 
     @coverage_schema
     def get(self, request, project_id):

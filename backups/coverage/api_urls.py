@@ -5,8 +5,10 @@ A trailing slash is accepted, without a redirect; every other path under /ext/ i
 from django.urls import re_path
 
 from ..api.errors import not_found
-from ..api.urls import PROJECT
+from ..tenancy import PROJECT_ID_PATTERN
 from .api import CoverageView
+
+PROJECT = rf"(?P<project_id>{PROJECT_ID_PATTERN})"
 
 urlpatterns = [
     re_path(rf"^{PROJECT}/coverage/?$", CoverageView.as_view(), name="coverage-report"),

@@ -11,11 +11,12 @@ from ..api.openapi import (
     COMMON_PARAMETERS,
     TIME_DESCRIPTION,
     TIMESTAMP_PATTERN,
+    as_parameter,
     error_response,
     error_responses,
     filter_parameter,
-    paging_parameters,
 )
+from ..api.pagination import paging_parameters
 from ..listing.filtersets import CheckpointItemFilterSet
 from ..listing.keyset import MAX_OFFSET
 from . import parameters
@@ -57,7 +58,7 @@ OFFSET = OpenApiParameter(
     {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
     description="Skips that many resources of the report's order.",
 )
-PAGING = [p for p in paging_parameters() if p.name == "limit"] + [OFFSET]
+PAGING = [as_parameter(p) for p in paging_parameters() if p["name"] == "limit"] + [OFFSET]
 FILTERS = [
     filter_parameter(name, CheckpointItemFilterSet.base_filters[name]) for name in parameters.FILTERS
 ]

@@ -2,7 +2,7 @@
 
 Each reads the API's parameters (``CoverageParameters``, plus the pages' ``project``), asks the
 one selector (``report.coverage_report``) and renders. Access is the browse pages'
-(``backups.views.browse_view``): login, the view permission, a readable ``project``. With
+(``backups.ui.views.browse_view``): login, the view permission, a readable ``project``. With
 ``all_tenants=true`` the report covers every project the user may read: all of them for staff,
 the member projects for everyone else (``page_scope``). Invalid parameters: the page with the
 messages beside their fields and status 400, as the list does.
@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from ..listing.parameters import PROJECT_PARAMETER
 from ..models import CheckpointItem
-from ..ui.browse import PROJECT_PARAMETER, Links, csv_cell, request_params
+from ..ui.csv_export import csv_cell
+from ..ui.links import Links, request_params
 from ..ui.views import browse_view
 from .parameters import FILTERS, OWN, CoverageParameters
 from .report import ALL, ANY, CATEGORIES, FAILING, UNPROTECTED, UNREPLICATED, coverage_report, coverage_rows

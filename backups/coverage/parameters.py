@@ -5,14 +5,14 @@ Owners, one per parameter:
 * the list's ``CheckpointItemFilterSet`` — the filters that apply to a resource's backups
   (``FILTERS``: ``az``, ``resource_id``, ``resource_name``, ``resource_type``) and ``all_tenants``,
   with the list's types, rules and messages;
-* ``MarkerPagination.from_params`` — ``limit`` (1–1000) and ``offset``; ``marker`` is not offered
-  (a row is a resource, not an item), so it is an unknown parameter here;
+* ``Paging.from_params`` (``backups.listing.keyset``) — ``limit`` (1–1000) and ``offset``;
+  ``marker`` is not offered (a row is a resource, not an item), so it is an unknown parameter here;
 * ``CoverageForm`` below — the report's own: ``days`` (1–3650, default 7), ``failures`` (1–1000,
   default 3), ``as_of`` (an instant read like ``end_time``: ISO 8601, a date alone refused as
   ambiguous; default now) and ``category`` (``any``, ``unprotected``, ``failing``,
   ``unreplicated``, ``all``; default ``any``).
 
-As in the list (``backups.query.ListParameters``): an empty value is the same as leaving the
+As in the list (``backups.listing.parameters.ListParameters``): an empty value is the same as leaving the
 parameter out, the last of repeated values counts, unknown parameters are reported first and
 alone, otherwise every invalid parameter is named — "Invalid NAME 'VALUE': rule" — joined by ``; ``.
 """
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from django import forms
 from django.http import QueryDict
 
-from ..listing import keyset as pagination
+from ..listing import keyset
 from ..listing.filtersets import CheckpointItemFilterSet, EnumField, TimestampField
-from ..listing.keyset import MarkerPagination, PaginationError
+from ..listing.keyset import PaginationError, Paging
+from ..listing.parameters import unknown_parameter_message
 from .report import ANY, CATEGORY_CHOICES, CoverageQuery
 
 FILTERS = ("az", "resource_id", "resource_name", "resource_type", "all_tenants")
@@ -79,13 +80,13 @@ class CoverageParameters:
     params: object
     filterset: CheckpointItemFilterSet
     form: CoverageForm
-    paging: MarkerPagination
+    paging: Paging
     known: frozenset
     unknown: list
     errors: dict
 
     @classmethod
-    def read(cls, params, *, also_known=(), default_limit=pagination.DEFAULT_LIMIT):
+    def read(cls, params, *, also_known=(), default_limit=keyset.DEFAULT_LIMIT):
         """Ask every owner about ``params`` (a ``QueryDict``); never raises."""
         known = frozenset({*FILTERS, *OWN, *PAGING, *also_known})
         unknown = sorted(name for name in params if name not in known)
@@ -96,9 +97,9 @@ class CoverageParameters:
             errors.update(filterset.errors_by_parameter())
         if not form.is_valid():
             errors.update({name: " ".join(messages) for name, messages in form.errors.items()})
-        paging = MarkerPagination(limit=default_limit)
+        paging = Paging(limit=default_limit)
         try:
-            paging = MarkerPagination.from_params(_last_values(params, PAGING), default_limit=default_limit)
+            paging = Paging.from_params(_last_values(params, PAGING), default_limit=default_limit)
         except PaginationError as error:
             errors[error.parameter] = str(error)
         return cls(params, filterset, form, paging, known, unknown, errors)
@@ -129,8 +130,13 @@ class CoverageParameters:
         )
 
     def unknown_message(self):
-        names = ", ".join(f"'{name[:64]}'" for name in self.unknown[:5])
-        return f"Unknown parameter {names}: allowed parameters are {', '.join(sorted(self.known))}"
+        return unknown_parameter_message(self.unknown, self.known)
+
+    def problem(self):
+        """The API's one 400 message, or ``None``: the unknown parameters first and alone."""
+        if self.unknown:
+            return self.unknown_message()
+        return "; ".join(self.error_messages()) if self.errors else None
 
     def error_messages(self):
         """Every invalid parameter's message, naming the parameter and its value."""
