@@ -24,7 +24,17 @@ from ..ui.csv_export import csv_cell
 from ..ui.links import Links, request_params
 from ..ui.views import browse_view
 from .parameters import FILTERS, OWN, CoverageParameters
-from .report import ALL, ANY, CATEGORIES, FAILING, UNPROTECTED, UNREPLICATED, coverage_report, coverage_rows
+from .report import (
+    ALL,
+    ANY,
+    CATEGORIES,
+    FAILING,
+    UNPROTECTED,
+    UNREPLICATED,
+    age_text,
+    coverage_report,
+    coverage_rows,
+)
 from .report import resource_history as history_of
 from .responses import CSV_COLUMNS
 from .timeline import span_days, timeline
@@ -152,7 +162,7 @@ def report_context(request, access, parameters, now):
                 "why": row.why(query),
                 "resource_url": resource_url(parameters, row),
                 "backups_url": backups_url(parameters, row),
-                "good_age_days": (query.as_of - row.last_available_backup.created_at).days
+                "good_age": age_text(query.as_of - row.last_available_backup.created_at)
                 if row.last_available_backup
                 else None,
             }

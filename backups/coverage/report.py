@@ -103,19 +103,26 @@ class ResourceCoverage:
             if self.last_available_backup is None:
                 reasons.append("No good backup ever")
             else:
-                age = (query.as_of - self.last_available_backup.created_at).days
-                reasons.append(f"Newest good backup is {age} days old")
+                age = age_text(query.as_of - self.last_available_backup.created_at)
+                reasons.append(f"Newest good backup is {age} old")
             if self.failure_streak == 0 and self.last_backup.created_at < query.threshold:
                 reasons.append(f"no backup at all since {self.last_backup.created_at:%Y-%m-%d}")
             elif self.failure_streak == 0:
                 reasons.append(f"the newest backup is {self.last_backup.status}")
         if self.failure_streak:
-            reasons.append(
-                f"{self.failure_streak} failed in a row: {self.latest_fail_reason or 'no reason given'}"
-            )
+            reason = (self.latest_fail_reason or "no reason given").rstrip(". ")
+            reasons.append(f"{self.failure_streak} failed in a row: {reason}")
         if UNREPLICATED in self.categories:
             reasons.append("the newest good backup was not replicated, earlier ones were")
         return "; ".join(reasons) + "." if reasons else "Covered."
+
+
+def age_text(delta):
+    """``3 days``, ``1 day``, ``5 hours``: how old a backup is, for a person."""
+    if delta >= dt.timedelta(days=1):
+        return f"{delta.days} day{'s' if delta.days != 1 else ''}"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 @dataclass
