@@ -101,15 +101,17 @@ def targets(coverage):
     whale = [w for w in coverage["workloads"] if w["name"].startswith("coverage whale")]
     slowest = max(whale, key=lambda w: w["median"])
     by_limit = coverage["queries_by_limit"]
+    # Without a filter the report walks its own index; a filter may pick the filter's index instead.
     plans = [
-        w for w in coverage["workloads"] if not w["explain"]["uses_index"] or w["explain"]["seq_scan_items"]
+        w for w in coverage["workloads"]
+        if w["explain"]["seq_scan_items"] or ("filter" not in w["name"] and not w["explain"]["uses_index"])
     ]
     return [
         (f"coverage report of the whale < {TARGET_MS} ms", slowest["median"] < TARGET_MS,
          f"slowest {slowest['name']}: {slowest['median']:.0f} ms median, p95 {slowest['p95']:.0f} ms"),
         ("coverage: the same queries for a page of 1 and of 1000", by_limit[1] == by_limit[1000],
          ", ".join(f"limit={k}: {v}" for k, v in by_limit.items())),
-        (f"coverage SQL walks {INDEX}, no Seq Scan on the items", not plans,
+        (f"coverage SQL walks {INDEX} (unfiltered), never a Seq Scan on the items", not plans,
          ", ".join(w["name"] for w in plans) or "every workload"),
     ]
 

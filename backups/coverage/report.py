@@ -101,7 +101,7 @@ class ResourceCoverage:
         reasons = []
         if UNPROTECTED in self.categories:
             if self.last_available_backup is None:
-                reasons.append("No good backup ever")
+                reasons.append("No good backup")
             else:
                 age = age_text(query.as_of - self.last_available_backup.created_at)
                 reasons.append(f"Newest good backup is {age} old")
@@ -114,7 +114,10 @@ class ResourceCoverage:
             reasons.append(f"{self.failure_streak} failed in a row: {reason}")
         if UNREPLICATED in self.categories:
             reasons.append("the newest good backup was not replicated, earlier ones were")
-        return "; ".join(reasons) + "." if reasons else "Covered."
+        if not reasons:
+            return "Covered."
+        text = "; ".join(reasons) + "."
+        return text[0].upper() + text[1:]
 
 
 def age_text(delta):

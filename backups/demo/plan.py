@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from backups.choices import FailOp, ItemStatus
 
+from .coverage_stories import replicate_by_server, tell_stories
 from .shape import DEMO_PROJECT_ID, DEMO_SHAPE
 from .vocabulary import (
     DATA_DISK_SIZES,
@@ -277,9 +278,19 @@ def plan_project(rng, project, count, shape, every_status):
     for _ in range(replicas - len(replicated)):
         server = rng.choice(servers)
         slots.append(Slot(server, day=rng.randint(1, max(base, 1)), age=1, oldest=False, manual=True))
+    if shape.coverage_stories:
+        _coverage_stories(rng, servers, slots, every_status)
     # Each server's backups in time order (a manual one runs before that day's policy), because
     # rendering decides "full or incremental" from the backups rendered before.
     position = {server.id: number for number, server in enumerate(servers)}
     slots.sort(key=lambda slot: (position[slot.server.id], -slot.day, not slot.manual))
     return slots
 
+
+def _coverage_stories(rng, servers, slots, in_demo_project):
+    """Replication by server everywhere; in the demo project, a server of every coverage category."""
+    stories = tell_stories(rng, servers, slots) if in_demo_project else {}
+    if stories:  # the statuses the stories overwrote, given back elsewhere
+        told = {server.id for server in stories.values()}
+        _ensure_every_status(rng, [slot for slot in slots if slot.server.id not in told])
+    replicate_by_server(rng, servers, slots, first=[stories["replication"]] if stories else ())

@@ -19,9 +19,11 @@ class DatasetShape:
     #: Replicas go to the last project (the disaster-recovery one); else they stay in their source
     #: project (another region), and every project holds exactly what ``allocate`` gave it.
     replicas_to_recovery_project: bool = True
+    #: Replication by server, and the demo project's coverage stories (``demo.coverage_stories``).
+    coverage_stories: bool = False
 
 
-DEMO_SHAPE = DatasetShape()
+DEMO_SHAPE = DatasetShape(coverage_stories=True)
 #: Issue 7's dataset: a whale project of 10% (100,000 of 1,000,000 items over 1,000 projects), two
 #: disks per server, ~10% with a replication record, ~30% sharing created_at, ~12% NULL protected_at
 #: (the fractions below were tuned to give those; test_seed_demo checks them).

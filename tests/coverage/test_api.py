@@ -45,7 +45,7 @@ def test_report_body_whole(histories):
                 "resource_type": "OS::Nova::Server",
                 "resource_az": "az-1",
                 "categories": ["unprotected", "failing"],
-                "why": "No good backup ever; 3 failed in a row: Snapshot quota exceeded.",
+                "why": "No good backup; 3 failed in a row: Snapshot quota exceeded.",
                 "backup_count": 3,
                 "last_backup": {"id": "never-3", "created_at": "2026-02-28T12:00:00.000000", "status": "error"},
                 "last_available_backup": None,

@@ -64,7 +64,7 @@ def test_report_page_lists_the_resources_at_risk_with_why_and_counts(client, mem
     for tab, count in (("unprotected", 5), ("failing", 2), ("unreplicated", 1), ("any", 6), ("all", 12)):
         assert re.search(rf'id="tab-{tab}"[^>]*>\s*<span class="category-count">{count}</span>', page), tab
     assert "No good backup in 7 days" in page
-    assert "No good backup ever; 3 failed in a row: Snapshot quota exceeded." in page
+    assert "No good backup; 3 failed in a row: Snapshot quota exceeded." in page
     assert 'aria-current="page">Coverage</a>' in page
 
 

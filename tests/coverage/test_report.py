@@ -140,7 +140,7 @@ def test_resource_history_is_newest_first_with_replication_marks(histories):
 def test_why_names_the_reason(histories):
     query = CoverageQuery(CheckpointItem.objects.filter(project_id=P), AS_OF, 7, 3)
     rows = {r.resource_id: r for r in report().rows}
-    assert rows["never"].why(query) == "No good backup ever; 3 failed in a row: Snapshot quota exceeded."
+    assert rows["never"].why(query) == "No good backup; 3 failed in a row: Snapshot quota exceeded."
     assert rows["shared"].why(query) == "Newest good backup is 20 days old; no backup at all since 2026-02-09."
     assert rows["deleted"].why(query) == "Newest good backup is 10 days old; the newest backup is deleted."
     assert rows["exact"].why(query) == "Covered."
