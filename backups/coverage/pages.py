@@ -23,7 +23,7 @@ from ..models import CheckpointItem
 from ..ui.csv_export import csv_cell
 from ..ui.links import Links, request_params
 from ..ui.views import browse_view
-from .parameters import FILTERS, OWN, CoverageParameters
+from .parameters import DEFAULT_DAYS, DEFAULT_FAILURES, FILTERS, OWN, CoverageParameters
 from .report import (
     ALL,
     ANY,
@@ -43,6 +43,8 @@ PAGE_SIZE = 50
 HISTORY_LIMIT = 1000
 HISTORY_TABLE_ROWS = 100
 FIELD_PLACEHOLDERS = {
+    "days": f"{DEFAULT_DAYS} (default)",
+    "failures": f"{DEFAULT_FAILURES} (default)",
     "as_of": "now; e.g. 2026-03-01T00:00Z",
     "resource_type": "e.g. OS::Nova::Server",
     "az": "e.g. cn-north-1a",
