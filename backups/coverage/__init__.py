@@ -33,8 +33,8 @@
     newest is older. A good backup exactly ``days`` old is still covered (the bound is inclusive,
     like ``start_time``).
   - ``failing``: a failure streak of at least ``failures`` (default 3).
-  - ``unreplicated``: the newest good backup is not replicated (nor pending) while an older
-    backup of the resource was replicated successfully.
+  - ``unreplicated``: the newest good backup is not replicated (nor pending) while the
+    resource's newest replicated backup is older than it (replication stopped, or failed).
 * **Order of the report**: the resources whose newest good backup is oldest first (never backed
   up successfully: first of all), then by project id and resource id (code-point order on both
   databases). Paging is ``limit``/``offset`` over that order.

@@ -1,20 +1,21 @@
 """The coverage selector: one row per resource, computed in SQL in one query (see the package docstring).
 
-The query has four stages, the same SQL on SQLite and PostgreSQL:
+The query's stages, the same SQL on SQLite and PostgreSQL:
 
 1. ``base``: the backups that count (the caller's scope with the list's filters, ``created_at <=
-   as_of``, a resource id, no replica), each with its replication state (2 success, 1 pending,
-   0 none) — the ORM's SQL, so the FilterSet's conditions are the list's own.
+   as_of``, a resource id, no replica) — the ORM's SQL, so the FilterSet's conditions are the
+   list's own — each with ``replicated`` (2 success, 1 pending, 0 none: ``EXISTS`` on its
+   replication records, which PostgreSQL probes by ``item_id`` per backup or hashes once for a
+   large project).
 2. ``ranked``: one window over each resource's history, newest first (``created_at DESC, id
-   DESC``), gives every backup its position and running counts of good backups, streak breakers,
-   failures and replicated backups seen so far. One window definition: PostgreSQL computes all of
-   them in one pass over the ``item_proj_resource_created`` index, already in that order.
-3. ``resources``: ``GROUP BY`` resource picks the interesting backups by those counts (the first
-   good one is where the running good count is 1, …) and the streak (failures seen before the
-   first breaker); ``flagged`` adds the categories, ``page`` orders, filters and pages.
+   DESC``), read in that order from the ``item_proj_resource_created`` index alone: each backup's
+   position and the running count of streak breakers before it.
+3. ``resources``: ``GROUP BY`` resource. The newest backup of a kind (any, good, in the streak,
+   replicated) and its status or replication state is an arg-min (``_newest``), its time a ``MAX``;
+   ``categorised`` adds the categories; ``page`` orders and pages.
 4. The totals of every category (over all resources, before the category filter and paging) left
    joined to the page's rows, which alone get their details: the latest backup's name, type and AZ,
-   the streak's newest failure reason, the replication record's region — by primary key.
+   the streak's newest failure reason, the replication record's time and region.
 
 So a page costs one query whatever its size, and no backup is ever loaded into Python.
 """
@@ -185,7 +186,7 @@ def resource_history(query, project_id, resource_id, since, limit):
 COUNT_NAMES = ("resources", UNPROTECTED, FAILING, UNREPLICATED, ANY)
 ROW_COLUMNS = (
     "p.project_id", "p.resource_id", "p.backups", "p.last_id", "p.last_created_at", "p.last_status",
-    "p.available_id", "p.available_created_at", "p.available_status", "p.available_replication", "p.streak",
+    "p.available_id", "p.available_created_at", "available.status", "p.available_replication", "p.streak",
     "p.streak_since", "p.replicated_id", "p.replicated_created_at", "p.unprotected", "p.failing",
     "p.unreplicated", "latest.resource_name", "latest.resource_type", "latest.resource_az",
     "failure.fail_reason",
@@ -208,111 +209,142 @@ def _counted(query):
 
 
 def _base(query):
-    records = ReplicationRecord.objects.values("item_id")
+    """The ORM's SQL of the backups that count, each with ``replicated``: 2 success, 1 pending, 0."""
+    records = ReplicationRecord.objects.filter(item=OuterRef("pk"))
     state = Case(
-        When(pk__in=records.filter(status=choices.ReplicationStatus.SUCCESS), then=Value(2)),
-        When(pk__in=records.filter(status__in=PENDING_REPLICATION), then=Value(1)),
+        When(Exists(records.filter(status=choices.ReplicationStatus.SUCCESS)), then=Value(2)),
+        When(Exists(records.filter(status__in=PENDING_REPLICATION)), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
     queryset = (
         _counted(query)
-        .annotate(replication=state)
+        .annotate(replicated=state)
         .order_by()
-        .values_list("project_id", "resource_id", "id", "created_at", "status", "replication")
+        .values_list("project_id", "resource_id", "id", "created_at", "status", "replicated")
     )
     return queryset.query.sql_with_params()
 
 
-def coverage_sql(query):
-    """``(sql, params)`` of the report; columns: ``COUNT_NAMES``, then ``ROW_COLUMNS`` and replication."""
-    base_sql, base_params = _base(query)
-    qn = connection.ops.quote_name
-    items, records = qn(CheckpointItem._meta.db_table), qn(ReplicationRecord._meta.db_table)
-    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    good, running = _literals(GOOD_STATUSES), _literals(RUNNING_STATUSES)
-    error, deleted, success = _literals([Status.ERROR]), _literals([Status.DELETED]), "'success'"
-    order = (
-        "CASE WHEN {p}available_created_at IS NULL THEN 0 ELSE 1 END, {p}available_created_at, "
-        f"{{p}}project_id{collate}, {{p}}resource_id{collate}"
-    )
-    category = {ANY: "(unprotected + failing + unreplicated) > 0", ALL: "1 = 1"}.get(
-        query.category, f"{query.category} = 1"
-    )
-    assert query.category in CATEGORY_CHOICES
-    paging, paging_params = "", []
-    if query.limit is not None:
-        paging, paging_params = "LIMIT %s OFFSET %s", [query.limit, query.offset]
-    adapt = connection.ops.adapt_datetimefield_value
-    sql = f"""
-    WITH base (project_id, resource_id, id, created_at, status, replication) AS ({base_sql}),
+def _newest(condition, value="id"):
+    """``value`` of the newest backup that meets ``condition``: an arg-min in plain SQL.
+
+    The key sorts like ``position`` (ten digits) and carries the value after them, so ``MIN`` of it
+    is the newest such backup's, and ``SUBSTR(…, 11)`` gives the value back — the same on both
+    databases, without a second window or a join.
+    """
+    return f"SUBSTR(MIN(CASE WHEN {condition} THEN CAST(1000000000 + position AS TEXT) || {value} END), 11)"
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+GOOD = f"status IN ({_literals(GOOD_STATUSES)})"
+IN_STREAK = f"status = {_literals([Status.ERROR])} AND breaks_so_far = 0"
+#: Ends a failure streak: neither a failure nor still running.
+BREAKS_STREAK = f"b.status NOT IN ({_literals([Status.ERROR, *RUNNING_STATUSES])})"
+
+
+def _history_sql():
+    """``ranked`` (each backup's position in its resource's history) and ``resources`` (one row each)."""
+    return f"""
     ranked AS (
         SELECT b.*,
-            CASE WHEN b.status IN ({good}) THEN 1 ELSE 0 END AS good,
-            CASE WHEN b.status = {error} THEN 1 ELSE 0 END AS failed,
             ROW_NUMBER() OVER w AS position,
-            SUM(CASE WHEN b.status IN ({good}) THEN 1 ELSE 0 END) OVER w AS goods_so_far,
-            SUM(CASE WHEN b.status NOT IN ({error}, {running}) THEN 1 ELSE 0 END) OVER w AS breaks_so_far,
-            SUM(CASE WHEN b.status = {error} THEN 1 ELSE 0 END) OVER w AS failures_so_far,
-            SUM(CASE WHEN b.replication = 2 THEN 1 ELSE 0 END) OVER w AS replicated_so_far
+            SUM(CASE WHEN {BREAKS_STREAK} THEN 1 ELSE 0 END) OVER w AS breaks_so_far
         FROM base b
         WINDOW w AS (PARTITION BY b.project_id, b.resource_id ORDER BY b.created_at DESC, b.id DESC
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     ),
     resources AS (
         SELECT project_id, resource_id,
-            SUM(CASE WHEN status = {deleted} THEN 0 ELSE 1 END) AS backups,
-            MAX(CASE WHEN position = 1 THEN id END) AS last_id,
-            MAX(CASE WHEN position = 1 THEN created_at END) AS last_created_at,
-            MAX(CASE WHEN position = 1 THEN status END) AS last_status,
-            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN id END) AS available_id,
-            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN created_at END) AS available_created_at,
-            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN status END) AS available_status,
-            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN position END) AS available_position,
-            MAX(CASE WHEN good = 1 AND goods_so_far = 1 THEN replication END) AS available_replication,
-            SUM(CASE WHEN failed = 1 AND breaks_so_far = 0 THEN 1 ELSE 0 END) AS streak,
-            MIN(CASE WHEN failed = 1 AND breaks_so_far = 0 THEN created_at END) AS streak_since,
-            MAX(CASE WHEN failed = 1 AND breaks_so_far = 0 AND failures_so_far = 1 THEN id END)
-                AS streak_error_id,
-            MAX(CASE WHEN replication = 2 AND replicated_so_far = 1 THEN id END) AS replicated_id,
-            MAX(CASE WHEN replication = 2 AND replicated_so_far = 1 THEN created_at END)
-                AS replicated_created_at,
-            MAX(CASE WHEN replication = 2 THEN position END) AS oldest_replicated_position
+            SUM(CASE WHEN status = {_literals([Status.DELETED])} THEN 0 ELSE 1 END) AS backups,
+            MIN(CASE WHEN position = 1 THEN id END) AS last_id,
+            MAX(created_at) AS last_created_at,
+            MIN(CASE WHEN position = 1 THEN status END) AS last_status,
+            {_newest(GOOD, "CAST(replicated AS TEXT) || id")} AS available_key,
+            MAX(CASE WHEN {GOOD} THEN created_at END) AS available_created_at,
+            MIN(CASE WHEN {GOOD} THEN position END) AS available_position,
+            SUM(CASE WHEN {IN_STREAK} THEN 1 ELSE 0 END) AS streak,
+            MIN(CASE WHEN {IN_STREAK} THEN created_at END) AS streak_since,
+            {_newest(IN_STREAK)} AS streak_error_id,
+            {_newest("replicated = 2")} AS replicated_id,
+            MAX(CASE WHEN replicated = 2 THEN created_at END) AS replicated_created_at,
+            MIN(CASE WHEN replicated = 2 THEN position END) AS replicated_position
         FROM ranked
         GROUP BY project_id, resource_id
-    ),
-    flagged AS (
-        SELECT r.*,
-            CASE WHEN r.available_created_at IS NULL OR r.available_created_at < %s
+    )"""
+
+
+#: ``categorised``: each resource's categories (parameters: the threshold, the failures).
+CATEGORISED_SQL = """
+    categorised AS (
+        SELECT f.*,
+            SUBSTR(f.available_key, 2) AS available_id,
+            SUBSTR(f.available_key, 1, 1) AS available_replication,
+            CASE WHEN f.available_created_at IS NULL OR f.available_created_at < %s
                  THEN 1 ELSE 0 END AS unprotected,
-            CASE WHEN r.streak >= %s THEN 1 ELSE 0 END AS failing,
-            CASE WHEN r.available_replication = 0 AND r.oldest_replicated_position > r.available_position
+            CASE WHEN f.streak >= %s THEN 1 ELSE 0 END AS failing,
+            CASE WHEN SUBSTR(f.available_key, 1, 1) = '0' AND f.replicated_position > f.available_position
                  THEN 1 ELSE 0 END AS unreplicated
-        FROM resources r
-    ),
-    page AS (
-        SELECT * FROM flagged WHERE {category} ORDER BY {order.format(p="")} {paging}
-    ),
+        FROM resources f
+    )"""
+TOTALS_SQL = """
     totals AS (
         SELECT COUNT(*) AS resources, SUM(unprotected) AS unprotected, SUM(failing) AS failing,
             SUM(unreplicated) AS unreplicated,
             SUM(CASE WHEN unprotected + failing + unreplicated > 0 THEN 1 ELSE 0 END) AS at_risk
-        FROM flagged
+        FROM categorised
+    )"""
+
+
+def _order(prefix):
+    """The report's order: oldest good backup first (none first of all), then project and resource."""
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    return (
+        f"CASE WHEN {prefix}available_created_at IS NULL THEN 0 ELSE 1 END, {prefix}available_created_at, "
+        f"{prefix}project_id{collate}, {prefix}resource_id{collate}"
     )
+
+
+def _replication_column(column):
+    """A column of the page row's newest success record (the last one listed)."""
+    return (
+        f"(SELECT rr.{column} FROM {_table(ReplicationRecord)} rr WHERE rr.item_id = p.replicated_id "
+        f"AND rr.status = {_literals([choices.ReplicationStatus.SUCCESS])} ORDER BY rr.position DESC LIMIT 1)"
+    )
+
+
+def coverage_sql(query):
+    """``(sql, params)`` of the report; columns: ``COUNT_NAMES``, then ``ROW_COLUMNS`` and replication."""
+    assert query.category in CATEGORY_CHOICES
+    base_sql, base_params = _base(query)
+    items = _table(CheckpointItem)
+    category = {ANY: "(unprotected + failing + unreplicated) > 0", ALL: "1 = 1"}.get(
+        query.category, f"{query.category} = 1"
+    )
+    paging, paging_params = "", []
+    if query.limit is not None:
+        paging, paging_params = "LIMIT %s OFFSET %s", [query.limit, query.offset]
+    sql = f"""
+    WITH base (project_id, resource_id, id, created_at, status, replicated) AS ({base_sql}),
+    {_history_sql()},
+    {CATEGORISED_SQL},
+    page AS (SELECT * FROM categorised WHERE {category} ORDER BY {_order("")} {paging}),
+    {TOTALS_SQL}
     SELECT t.resources, t.unprotected, t.failing, t.unreplicated, t.at_risk, {", ".join(ROW_COLUMNS)},
-        (SELECT rr.created_at FROM {records} rr WHERE rr.item_id = p.replicated_id AND rr.status = {success}
-         ORDER BY rr.position DESC LIMIT 1) AS replicated_at,
-        (SELECT rr.destination_region FROM {records} rr
-         WHERE rr.item_id = p.replicated_id AND rr.status = {success}
-         ORDER BY rr.position DESC LIMIT 1) AS destination_region
+        {_replication_column("created_at")} AS replicated_at,
+        {_replication_column("destination_region")} AS destination_region
     FROM totals t
     LEFT JOIN page p ON 1 = 1
     LEFT JOIN {items} latest ON latest.id = p.last_id
     LEFT JOIN {items} failure ON failure.id = p.streak_error_id
-    ORDER BY {order.format(p="p.")}
+    LEFT JOIN {items} available ON available.id = p.available_id
+    ORDER BY {_order("p.")}
     """
-    params = [*base_params, adapt(query.threshold), query.failures, *paging_params]
-    return sql, params
+    threshold = connection.ops.adapt_datetimefield_value(query.threshold)
+    return sql, [*base_params, threshold, query.failures, *paging_params]
 
 
 # --- rows ------------------------------------------------------------------------------------------
