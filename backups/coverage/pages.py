@@ -10,7 +10,6 @@ messages beside their fields and status 400, as the list does.
 
 import csv
 import dataclasses
-import datetime as dt
 import shlex
 
 from django.shortcuts import redirect, render
@@ -34,6 +33,7 @@ from .report import (
     age_text,
     coverage_report,
     coverage_rows,
+    earlier,
 )
 from .report import resource_history as history_of
 from .responses import CSV_COLUMNS
@@ -205,7 +205,7 @@ def coverage_resource(request, access):
         context["not_found"] = resource_id
         return render(request, "backups/coverage_resource.html", context, status=404)
     row = report.rows[0]
-    since = query.as_of - dt.timedelta(days=span_days(query.days))
+    since = earlier(query.as_of, span_days(query.days))
     history = history_of(query, row.project_id, row.resource_id, since, HISTORY_LIMIT)
     context.update(
         query=query,

@@ -61,7 +61,7 @@ class CoverageQuery:
     @property
     def threshold(self):
         """The oldest instant a good backup may have to cover the resource (inclusive)."""
-        return self.as_of - dt.timedelta(days=self.days)
+        return earlier(self.as_of, self.days)
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,14 @@ class ResourceCoverage:
             return "Covered."
         text = "; ".join(reasons) + "."
         return text[0].upper() + text[1:]
+
+
+def earlier(moment, days):
+    """``moment`` minus ``days``, or the first instant there is (``as_of`` may be in year 1)."""
+    try:
+        return moment - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 
 
 def age_text(delta):

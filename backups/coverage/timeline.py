@@ -9,6 +9,8 @@ successfully has a second mark in the replication lane above. The coverage windo
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .report import earlier
+
 WIDTH = 760
 HEIGHT = 150
 LEFT = 14
@@ -49,14 +51,14 @@ class Timeline:
 
 def timeline(history, *, as_of, days):
     """The picture of ``history`` (``report.resource_history`` rows) over ``span_days(days)``."""
-    start = as_of - dt.timedelta(days=span_days(days))
+    start = earlier(as_of, span_days(days))
     plot = WIDTH - LEFT - RIGHT
     seconds = (as_of - start).total_seconds()
 
     def x_of(moment):
         return round(LEFT + (moment - start).total_seconds() / seconds * plot, 2)
 
-    result = Timeline(start, as_of, x_of(as_of - dt.timedelta(days=days)))
+    result = Timeline(start, as_of, x_of(earlier(as_of, days)))
     for backup in history:
         failed = backup["status"] == "error"
         result.marks.append(

@@ -172,3 +172,8 @@ def test_resource_page_costs_a_fixed_number_of_queries(client, member, django_as
 def test_overview_and_list_link_to_coverage(client, member):
     assert 'href="/coverage/"' in client.get(f"/?project={P}").content.decode()
     assert 'id="coverage-link"' in client.get(f"/overview/?project={P}").content.decode()
+
+
+def test_resource_page_at_the_beginning_of_time(client, member):
+    response = client.get(f"/coverage/resource/?project={P}&resource_id=never&as_of=0001-01-02T00:00Z&days=3650")
+    assert response.status_code == 404  # nothing was created before then; and no overflow

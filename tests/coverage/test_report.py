@@ -168,3 +168,10 @@ def test_query_is_frozen_and_threshold_is_inclusive():
     assert query.threshold == THRESHOLD
     with pytest.raises(dataclasses.FrozenInstanceError):
         query.days = 8
+
+
+def test_as_of_at_the_beginning_of_time_does_not_overflow(histories):
+    """Found by the schemathesis fuzzer: as_of=0001-01-02 with days=232."""
+    as_of = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc)
+    result = report(as_of=as_of, days=232)
+    assert result.rows == [] and result.query.threshold == dt.datetime.min.replace(tzinfo=dt.timezone.utc)
