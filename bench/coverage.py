@@ -9,11 +9,16 @@ and never scans the item table. ``make bench`` runs it with the rest; ``bench/ru
 
 import datetime as dt
 import json
+import os
+import statistics
+import time
 from urllib.parse import urlencode
 
 #: The report's "now" in the bench: the dataset's anchor (bench.dataset.ANCHOR), so runs compare.
 AS_OF = "2026-11-01T00:00:00Z"
-TARGET_MS = 500  # "well under a second" for the whale
+TARGET_MS = 500  # "well under a second" for the whale, over HTTP
+#: The database's CPU time for the whale's report query: what the load of a shared machine cannot inflate.
+TARGET_CPU_MS = 300
 INDEX = "item_proj_resource_created"
 TABLE = "backups_checkpointitem"
 
@@ -55,8 +60,8 @@ def _plan_summary(sql, params):
     }
 
 
-def explain(project, params):
-    """The plan of the report query of ``project`` with ``params`` (in-process, the same SQL)."""
+def _report_sql(project, params):
+    """The report's SQL for ``project`` with ``params``, built in-process by the service's own code."""
     from django.http import QueryDict
 
     from backups.coverage.parameters import CoverageParameters
@@ -66,8 +71,42 @@ def explain(project, params):
     parameters = CoverageParameters.read(QueryDict(urlencode(params)))
     assert parameters.valid, parameters.errors
     scope = CheckpointItem.objects.filter(project_id=project)
-    query = parameters.query(scope, dt.datetime.now(dt.timezone.utc))
-    return _plan_summary(*coverage_sql(query))
+    return coverage_sql(parameters.query(scope, dt.datetime.now(dt.timezone.utc)))
+
+
+def explain(project, params):
+    """The plan of the report query of ``project`` with ``params`` (in-process, the same SQL)."""
+    return _plan_summary(*_report_sql(project, params))
+
+
+def _backend_cpu_seconds(pid):
+    """User + system CPU time of a PostgreSQL backend (``/proc``; the bench's cluster is local)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sql_cpu(project, params, reps):
+    """Median wall ms of the report query run in-process, and the backend's CPU ms per query.
+
+    On a machine shared with other work, wall times grow with the load; the CPU time the database
+    spends on the query does not, so it is the figure to compare between runs.
+    """
+    from django.db import connection
+
+    sql, sql_params = _report_sql(project, params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+        cursor.execute(sql, sql_params)  # warm-up
+        cursor.fetchall()
+        walls, cpu_before = [], _backend_cpu_seconds(pid)
+        for _ in range(reps):
+            started = time.perf_counter()
+            cursor.execute(sql, sql_params)
+            cursor.fetchall()
+            walls.append((time.perf_counter() - started) * 1000)
+        cpu = (_backend_cpu_seconds(pid) - cpu_before) * 1000 / reps
+    return {"wall_median": statistics.median(walls), "cpu_ms": cpu}
 
 
 def measure(port, whale, tenant, token_of, client, quick, log):
@@ -85,10 +124,11 @@ def measure(port, whale, tenant, token_of, client, quick, log):
         times = [fetch(port, path, headers)[3] for _ in range(reps)]
         _, queries = count_queries(client, path, {"HTTP_X_AUTH_TOKEN": token_of(project)})
         row = {"name": name, "path": path, "counts": counts, "returned": len(json.loads(body)["resources"]),
-               "queries": len(queries), **_summary(times), "explain": explain(project, params)}
+               "queries": len(queries), **_summary(times), "explain": explain(project, params),
+               "sql": sql_cpu(project, params, reps)}
         results.append(row)
-        log(f"  {name}: {row['median']:.1f} ms median, {counts['resources']:,} resources, "
-            f"{row['queries']} queries")
+        log(f"  {name}: {row['median']:.1f} ms median, SQL {row['sql']['cpu_ms']:.0f} ms CPU, "
+            f"{counts['resources']:,} resources, {row['queries']} queries")
     by_limit = {}
     for limit in (1, 1000):
         path = _path(whale[0], {"as_of": AS_OF, "category": "all", "limit": limit})
@@ -106,9 +146,15 @@ def targets(coverage):
         w for w in coverage["workloads"]
         if w["explain"]["seq_scan_items"] or ("filter" not in w["name"] and not w["explain"]["uses_index"])
     ]
+    hungriest = max(whale, key=lambda w: w["sql"]["cpu_ms"])
     return [
-        (f"coverage report of the whale < {TARGET_MS} ms", slowest["median"] < TARGET_MS,
-         f"slowest {slowest['name']}: {slowest['median']:.0f} ms median, p95 {slowest['p95']:.0f} ms"),
+        (f"coverage report of the whale < {TARGET_MS} ms over HTTP", slowest["median"] < TARGET_MS,
+         f"slowest {slowest['name']}: {slowest['median']:.0f} ms median, p95 {slowest['p95']:.0f} ms "
+         f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"),
+        (f"coverage SQL of the whale < {TARGET_CPU_MS} ms of database CPU",
+         hungriest["sql"]["cpu_ms"] < TARGET_CPU_MS,
+         f"most: {hungriest['name']}: {hungriest['sql']['cpu_ms']:.0f} ms CPU "
+         f"({hungriest['sql']['wall_median']:.0f} ms wall)"),
         ("coverage: the same queries for a page of 1 and of 1000", by_limit[1] == by_limit[1000],
          ", ".join(f"limit={k}: {v}" for k, v in by_limit.items())),
         (f"coverage SQL walks {INDEX} (unfiltered), never a Seq Scan on the items", not plans,
@@ -117,11 +163,15 @@ def targets(coverage):
 
 
 def render(coverage):
-    lines = ["Coverage report (GET /ext/v1/{project}/coverage, ours only; ms over loopback HTTP):"]
+    lines = [
+        "Coverage report (GET /ext/v1/{project}/coverage, ours only): HTTP median/p95 over loopback, then "
+        "the report's SQL alone in-process: wall median and the database backend's CPU time per query (ms)"
+    ]
     for w in coverage["workloads"]:
         c = w["counts"]
         lines.append(
-            f"  {w['name']:32} median {w['median']:7.1f}  p95 {w['p95']:7.1f}  {w['queries']} queries  "
+            f"  {w['name']:32} median {w['median']:7.1f}  p95 {w['p95']:7.1f}  "
+            f"SQL {w['sql']['wall_median']:6.1f} wall {w['sql']['cpu_ms']:6.1f} CPU  {w['queries']} queries  "
             f"{c['resources']:,} resources ({c['unprotected']:,} unprotected, {c['failing']:,} failing, "
             f"{c['unreplicated']:,} unreplicated), {w['returned']} returned"
         )
