@@ -16,7 +16,12 @@ DISTRIBUTION_COLUMN = "project_id"
 
 #: Sharded by ``project_id``, all co-located: one project's rows live on one node, so a tenant's
 #: query, join and write stays on that node.
-DISTRIBUTED = ("backups_checkpointitem", "backups_volumebackup", "backups_replicationrecord")
+DISTRIBUTED = (
+    "backups_checkpointitem",
+    "backups_volumebackup",
+    "backups_replicationrecord",
+    "backups_sighting",  # one row per synced item (backups.sync): lives beside its item
+)
 
 #: Small tables, copied to every node: any shard joins them locally.
 REFERENCE = (
@@ -29,6 +34,8 @@ REFERENCE = (
     "django_content_type",
     "backups_projectmembership",  # read by user (which projects may I see?), not by project
     "backups_apitoken",  # looked up by key hash before the project is known
+    "backups_syncsource",  # a handful of rows; the items' foreign key to their source points here
+    "backups_syncrun",  # a row per run of a source, read by the admin and the freshness banner
 )
 
 #: Kept on the coordinator only, never joined with a shard (sessions, the admin's history).
@@ -41,11 +48,13 @@ KNOWN_GAPS = {
     ("backups_volumebackup", ("item_id", "position")): "unique (project_id, item_id, position)",
     ("backups_replicationrecord", ("id",)): "add project_id (the item's); primary key (project_id, id)",
     ("backups_replicationrecord", ("item_id", "position")): "unique (project_id, item_id, position)",
+    ("backups_sighting", ("item_id",)): "add project_id (the item's); primary key (project_id, item_id)",
 }
 #: Distributed tables still without the column (closed by the same migration).
 MISSING_COLUMN = {
     "backups_volumebackup": "add project_id, filled from the item, in the foreign key to the item",
     "backups_replicationrecord": "add project_id, filled from the item, in the foreign key to the item",
+    "backups_sighting": "add project_id, filled from the item, in the foreign key to the item",
 }
 
 

@@ -76,4 +76,5 @@ def test_the_distribution_statements_colocate_every_distributed_table_with_the_i
         "SELECT create_distributed_table('backups_checkpointitem', 'project_id');",
         "SELECT create_distributed_table('backups_volumebackup', 'project_id', colocate_with => 'backups_checkpointitem');",
         "SELECT create_distributed_table('backups_replicationrecord', 'project_id', colocate_with => 'backups_checkpointitem');",
+        "SELECT create_distributed_table('backups_sighting', 'project_id', colocate_with => 'backups_checkpointitem');",
     ]
