@@ -28,6 +28,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR))
 
+from backups.testing import pgcluster  # noqa: E402
 from bench import pg  # noqa: E402
 
 WORK = BENCH_DIR / "data" / "sync"
@@ -95,6 +96,10 @@ def upstream(items, workers):
     return process, url, token, env
 
 
+def psql():
+    return str(Path(pgcluster.bin_dir()) / "psql")
+
+
 def command_rate(output):
     rates = re.findall(r"\(?([0-9,]+) items/s\)?", output)
     return float(rates[-1].replace(",", "")) if rates else None
@@ -116,9 +121,9 @@ def main():
         admin_url = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
         down_env = {**os.environ, "DATABASE_URL": f"{admin_url}/sync_bench", "LOG_LEVEL": "WARNING",
                     "UPSTREAM_TOKEN": token}
-        psql = [pg._bin("psql"), f"{admin_url}/postgres", "-q", "-c"]
-        sh([*psql, "DROP DATABASE IF EXISTS sync_bench"], down_env, quiet=True)
-        sh([*psql, "CREATE DATABASE sync_bench"], down_env, quiet=True)
+        psql_admin = [psql(), f"{admin_url}/postgres", "-q", "-c"]
+        sh([*psql_admin, "DROP DATABASE IF EXISTS sync_bench"], down_env, quiet=True)
+        sh([*psql_admin, "CREATE DATABASE sync_bench"], down_env, quiet=True)
         sh(manage("migrate", "-v", "0"), down_env)
 
         out, import_wall = sh(manage("import_checkpoint_items", export, "--project", "demo-project"),
@@ -126,7 +131,7 @@ def main():
         import_rate = command_rate(out)
         truncate = ("TRUNCATE backups_volumebackup, backups_replicationrecord, backups_checkpointitem, "
                     "backups_syncrun CASCADE")
-        sh([pg._bin("psql"), f"{admin_url}/sync_bench", "-q", "-c", truncate], down_env, quiet=True)
+        sh([psql(), f"{admin_url}/sync_bench", "-q", "-c", truncate], down_env, quiet=True)
 
         sh(manage("add_sync_source", "bench-upstream", "--kind", "csbs", "--endpoint", url, "--project-id",
                   "demo-project", "--token-env", "UPSTREAM_TOKEN", "--page-size", args.page_size), down_env)

@@ -8,9 +8,7 @@ from django.http import StreamingHttpResponse
 from backups.api.responses import checkpoint_items_stream
 from backups.models import CheckpointItem, fold
 from backups.services import documents
-
-# Also registers the sync's own admins (sources, runs).
-from backups.sync.admin import SyncedItemAdminMixin
+from backups.sync.admin import SyncedItemAdminMixin  # also registers the sync's own admins (sources, runs)
 
 from .children import ReplicationRecordInline, VolumeBackupInline
 from .filters import CreatedAtRangeFilter, IndexedValuesFilter
