@@ -25,7 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-from .postgres import PostgresServer, free_port
+from backups.testing.pgcluster import free_port
+from backups.testing.pgreplication import ReplicatedCluster
+
 from .processes import ClusterError, alive, http_get, is_ours, port_open, wait_for_port
 from .render import render
 
@@ -63,10 +65,10 @@ class Topology:
         return f"http://127.0.0.1:{self.ports['nginx']}"
 
     def primary(self):
-        return PostgresServer(self.dir / "primary", port=self.ports["primary"])
+        return ReplicatedCluster(self.dir / "primary", port=self.ports["primary"])
 
     def replica(self):
-        return PostgresServer(self.dir / "replica", port=self.ports["replica"])
+        return ReplicatedCluster(self.dir / "replica", port=self.ports["replica"])
 
     def app_url(self, name):
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -103,11 +105,10 @@ class Topology:
             raise
 
     def _start_databases(self, log):
-        primary = PostgresServer.init_primary(self.dir / "primary", port=self.ports["primary"])
-        primary.start()
+        primary = ReplicatedCluster(self.dir / "primary", port=self.ports["primary"]).start()
         primary.sql(f"CREATE DATABASE {DATABASE}")
         log(f"cluster: primary PostgreSQL on 127.0.0.1:{primary.port}")
-        replica = PostgresServer.replica_of(
+        replica = ReplicatedCluster.replica_of(
             primary, self.dir / "replica", slot="replica1", port=self.ports["replica"]
         )
         replica.start()
@@ -322,7 +323,7 @@ class Topology:
                 log(f"cluster: stopped {name}")
         for name in ("replica", "primary"):
             if name in self.ports and (self.dir / name / "data").exists():
-                server = PostgresServer(self.dir / name, port=self.ports[name])
+                server = ReplicatedCluster(self.dir / name, port=self.ports[name])
                 server.stop("fast")
                 log(f"cluster: stopped {name}")
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -338,8 +339,8 @@ class Topology:
         """``[(component, ok, detail)]`` for every piece of the topology."""
         rows = []
         for name in ("primary", "replica"):
-            server = PostgresServer(self.dir / name, port=self.ports[name])
-            up = server.pid() is not None
+            server = ReplicatedCluster(self.dir / name, port=self.ports[name])
+            up = server.pid is not None
             detail = f"127.0.0.1:{server.port}"
             if up and name == "replica":
                 behind, receiver = server.sql(

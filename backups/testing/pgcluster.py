@@ -160,6 +160,7 @@ class Cluster:
         if done.returncode != 0:
             text = log.read_text(errors="replace") if log and log.exists() else ""
             raise ClusterError(f"{program} failed ({done.returncode}): {done.stdout}{done.stderr}{text}")
+        return done.stdout
 
     def _wait_for_port(self):
         deadline = time.monotonic() + 5

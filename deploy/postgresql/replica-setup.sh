@@ -4,7 +4,7 @@
 # pg_basebackup copies the primary over the replication protocol, creates the physical replication
 # slot (-C -S: the primary keeps the WAL this replica has not received) and writes standby.signal and
 # primary_conninfo (-R), so the server starts as a hot standby that streams from the primary.
-# The same steps as cluster/postgres.py's PostgresServer.replica_of, which scripts/cluster runs on loopback.
+# The same steps as backups/testing/pgreplication.py's replica_of, which scripts/cluster runs on loopback.
 set -euo pipefail
 : "${PRIMARY:?set PRIMARY to the primary's address}"
 SLOT=${SLOT:-replica1}

@@ -1,6 +1,6 @@
 """Live servers for the scale-out tests: a real primary + streaming replica pair and gunicorn on it.
 
-The pair is started here (``cluster.postgres``: ``initdb``, then ``pg_basebackup -R`` with a slot
+The pair is started here (``backups.testing.pgreplication``: ``initdb``, then ``pg_basebackup -R`` with a slot
 from that throwaway primary), whatever database the suite's pass uses; gunicorn runs the app on it
 on loopback with the settings under test. Everything is removed at the end of the module.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from cluster.postgres import PostgresServer, free_port, make_base_dir, pg_bin_dir
+from backups.testing.pgcluster import bin_dir, free_port
+from backups.testing.pgreplication import ReplicatedCluster
 from tests.conftest import REPO_DIR, SAMPLE_RESPONSE_PATH
 
 DATABASE = "backups"
@@ -40,16 +41,14 @@ class Pair:
     """A primary and its streaming replica, with the app's schema and the sample item."""
 
     def __init__(self):
-        if pg_bin_dir() is None:
+        if bin_dir() is None:
             if os.environ.get("CI") == "true":
                 pytest.fail("no PostgreSQL binaries: CI must install Debian's postgresql")
             pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql")
-        self.base = make_base_dir("routing-pair-")
-        self.primary = PostgresServer.init_primary(self.base / "primary")
-        self.primary.start()
+        self.primary = ReplicatedCluster(tempfile.mkdtemp(prefix="routing-primary-")).start()
         self.primary.sql(f"CREATE DATABASE {DATABASE}")
         self.primary.sql("CREATE TABLE touch (at timestamptz)")
-        self.replica = PostgresServer.replica_of(self.primary, self.base / "replica")
+        self.replica = ReplicatedCluster.replica_of(self.primary, tempfile.mkdtemp(prefix="routing-replica-"))
         self.replica.start()
         env = {**os.environ, "DATABASE_URL": self.primary.url_for(DATABASE), "DEBUG": "1"}
         manage = [sys.executable, "manage.py"]
@@ -85,7 +84,6 @@ class Pair:
         self.primary.thaw()
         self.replica.remove()
         self.primary.remove()
-        Path(self.base).rmdir()
 
 
 class App:

@@ -8,19 +8,27 @@ do when a database freezes behind PgBouncer, and that ``down`` leaves no process
 import os
 import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from cluster.postgres import make_base_dir, pg_bin_dir
+from backups.testing.pgcluster import bin_dir
 from cluster.processes import alive
 from cluster.topology import APP_SERVERS, Topology
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 BOUND = 3 + 1 + 2 + 1  # DB_QUERY_TIMEOUT + client grace + DB_CONNECT_TIMEOUT + slack, in seconds
+
+
+def make_base_dir(prefix):
+    """A temp folder that the ``postgres`` and ``nobody`` users (PgBouncer, nginx's workers) may traverse."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)
+    return folder
 
 
 def _require(program):
@@ -34,7 +42,7 @@ def _require(program):
 def topology():
     for program in ("pgbouncer", "nginx"):
         _require(program)
-    if pg_bin_dir() is None:
+    if bin_dir() is None:
         _require("initdb")
     base = make_base_dir("cluster-test-")  # the postgres and nobody users must traverse it
     topology = Topology(state_dir=base / "state")
@@ -130,7 +138,7 @@ def test_down_stops_every_process_and_removes_the_folder(base_dir):
     topology = Topology(state_dir=tmp_path / "state")
     topology.up(items=50, log=lambda *_: None)
     pids = dict(topology.pids)
-    postmasters = [topology.primary().pid(), topology.replica().pid()]
+    postmasters = [topology.primary().pid, topology.replica().pid]
     assert set(pids) == {"pgbouncer", "nginx", *APP_SERVERS} and all(postmasters)
     topology.down(log=lambda *_: None)
     assert not (tmp_path / "state").exists()

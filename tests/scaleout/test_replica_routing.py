@@ -67,7 +67,7 @@ def _restored(request, pair):
     if "pair" in request.fixturenames:
         pair.primary.thaw()
         pair.replica.thaw()
-        if pair.replica.pid() is None:
+        if pair.replica.pid is None:
             pair.replica.start()
         if pair.replica.sql("SELECT pg_is_wal_replay_paused()") == "t":
             pair.replica.sql("SELECT pg_wal_replay_resume()")
