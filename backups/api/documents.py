@@ -5,9 +5,11 @@ Python ``str`` it is decoded from UTF-8 by the driver, then joined into the body
 to UTF-8 by ``HttpResponse``: for a page of 1000 (about 2 MB, names in any script) that round trip
 costs more than reading the rows. On PostgreSQL with psycopg2 the page's query runs on a cursor
 that hands text columns over as ``bytes`` (``psycopg2.extensions.BYTES``), and the body is one
-``bytes`` join. Other databases and drivers get the same rows encoded here.
+``bytes`` join. Other databases and drivers get the same rows encoded here. The query runs on the
+database the router chose for the queryset (``queryset.db``: the replica for a read when one is
+usable, ``backups.db.router``), never on a hard-wired alias.
 """
-from django.db import connection
+from django.db import connections
 
 try:
     import psycopg2.extensions as psycopg2_extensions
@@ -17,8 +19,10 @@ except ImportError:  # pragma: no cover - psycopg2 is pinned
 
 def fetch_documents(page_queryset):
     """``[{"id": str, "document": bytes}, …]`` of a sliced ``values("id", "document")`` queryset."""
+    alias = page_queryset.db
+    connection = connections[alias]
     if connection.vendor == "postgresql" and psycopg2_extensions is not None:
-        sql, params = page_queryset.query.sql_with_params()
+        sql, params = page_queryset.query.get_compiler(using=alias).as_sql()
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if isinstance(raw, psycopg2_extensions.cursor):
