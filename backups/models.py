@@ -1,7 +1,8 @@
 """Checkpoint items (CSBS backups), their volume backups and replication records, and API tokens.
 
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
-does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
+does not list are kept in the ``*_extra`` JSON of their section, values no column can hold in
+``as_given`` (the ingest rule: ``backups.document.schema``). ``document`` holds the item's
 rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
 stored documents; ``backups.services.upsert`` keeps it current on every write.
 """
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from . import choices
 from .document.schema import dumps, render_item
-from .listing.ordering import NULL_DATETIME_SENTINEL
+from .listing.ordering import NULL_DATETIME_SENTINEL, sort_expression
 from .model_fields import CodePointCharField
 
 ID_LENGTH = 128
@@ -34,6 +35,15 @@ def fold(text):
     return (text or "").casefold()
 
 
+def derived_columns(name, resource_name, document):
+    """An item's derived columns (the search forms, the stored API JSON): their one home."""
+    return {
+        "name_folded": fold(name),
+        "resource_name_folded": fold(resource_name),
+        "document": dumps(document),
+    }
+
+
 def _nulls_last(field):
     """The sort expression of a nullable key: NULL larger than every value (see backups.listing.ordering)."""
     return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
@@ -46,7 +56,7 @@ class CheckpointItem(models.Model):
     id = CodePointCharField(primary_key=True, max_length=ID_LENGTH)
     project_id = models.CharField(max_length=64, help_text="Owner project (tenant).")
     checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    name = CodePointCharField(max_length=255, blank=True)
+    name = CodePointCharField(max_length=255, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     status = CodePointCharField(max_length=32, choices=choices.ItemStatus.choices)
     resource_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
@@ -104,6 +114,10 @@ class CheckpointItem(models.Model):
     dec = models.BooleanField("DEC", null=True, blank=True, help_text="Dedicated backup.")
     dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
     extend_info_extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     # --- derived, kept current by backups.services.upsert ---------------------------------------------
     name_folded = models.TextField(editable=False, default="")
@@ -119,7 +133,7 @@ class CheckpointItem(models.Model):
             models.Index(
                 "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
             ),
-            models.Index(fields=["project_id", "name", "id"], name="item_proj_name"),
+            models.Index("project_id", sort_expression("name"), "id", name="item_proj_name"),
             models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
                 "project_id", _nulls_last("protected_at"), "id", name="item_proj_protected"
@@ -128,7 +142,7 @@ class CheckpointItem(models.Model):
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
             models.Index(_nulls_last("updated_at"), "id", name="item_updated"),
-            models.Index(fields=["name", "id"], name="item_name"),
+            models.Index(sort_expression("name"), "id", name="item_name"),
             models.Index(fields=["status", "id"], name="item_status"),
             models.Index(_nulls_last("protected_at"), "id", name="item_protected"),
             # Filters.
@@ -149,9 +163,9 @@ class CheckpointItem(models.Model):
 
     def derive(self, volume_backups, replication_records):
         """Set the derived columns (search forms, ``document``) from the fields and these children."""
-        self.name_folded = fold(self.name)
-        self.resource_name_folded = fold(self.resource_name)
-        self.document = dumps(render_item(self, volume_backups, replication_records))
+        document = render_item(self, volume_backups, replication_records)
+        for attr, value in derived_columns(self.name, self.resource_name, document).items():
+            setattr(self, attr, value)
 
     def children(self):
         """``(volume_backups, replication_records)`` as stored, in order; empty when unsaved."""
@@ -205,6 +219,10 @@ class VolumeBackup(models.Model):
     )
     dec_size = models.JSONField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     class Meta:
         ordering = ["item", "position"]
@@ -254,6 +272,10 @@ class ReplicationRecord(models.Model):
     created_at = models.DateTimeField(null=True, blank=True, help_text="When replication started.")
     extra_info = models.JSONField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     class Meta:
         ordering = ["item", "position"]

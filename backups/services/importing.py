@@ -5,10 +5,16 @@ The rules (``import_checkpoint_items``):
 * A file holds one CSBS response body: the list ``{"checkpoint_items": [item, …]}`` or the detail
   ``{"checkpoint_item": item}``. The root must be a JSON object whose first key is one of those two;
   anything else (an array, an empty object, another API's body) is refused, saying what was found.
-* Items are read one at a time by ijson's C parser (``use_float=True``: orjson, which renders the
-  stored document, cannot write ``Decimal``) and written in batches of ``BATCH_SIZE`` through
-  ``services.upsert_items``'s two halves: a reader thread parses and prepares the next batch while
-  the database writes this one. A few batches are in memory at a time, never the file.
+* Items are read by ``services.reading`` (orjson over large chunks, ijson's C parser where that
+  cannot) and written in batches of ``BATCH_SIZE`` through ``services.upsert_items``'s two halves:
+  a reader thread parses and prepares the next batch while the database writes this one. A few
+  batches are in memory at a time, never the file.
+* Each item is read by the ingest rule (``backups.document.schema``): refused only when it cannot
+  be listed at all; a value its column cannot hold is kept as given, and ``FileResult.loose``
+  counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
+  given (string)``).
+* After the file, the planner's statistics of the tables it changed are refreshed when it wrote a
+  meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
 * A file is all-or-nothing (one transaction). It is refused, and nothing of it written, at the
   first invalid item (``schema.ItemInvalid``), an id repeated within the file, an id owned by
@@ -24,6 +30,7 @@ The rules (``import_checkpoint_items``):
   million ids).
 """
 
+import collections
 import hashlib
 import queue
 import threading
@@ -36,10 +43,12 @@ from django.conf import settings
 from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
-from backups.document.schema import ItemInvalid, parse_item
+from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
 from backups.models import CheckpointItem, is_project_id
 
-from .upsert import ItemConflict, PreparedItems, prepare_items, write_items
+from . import reading
+from .statistics import WrittenRows
+from .upsert import ItemConflict, PreparedItems, prepare_items, write_items, written_rows
 
 LIST_KEY = "checkpoint_items"
 DETAIL_KEY = "checkpoint_item"
@@ -68,6 +77,8 @@ class FileResult:
     created: int
     updated: int
     seconds: float
+    #: ``{(json_path, what): count}`` of the values kept as given or rewritten (schema.ParsedItem.loose).
+    loose: dict = None
 
     @property
     def items(self):
@@ -76,6 +87,22 @@ class FileResult:
     @property
     def rate(self):
         return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+def describe_loose(loose):
+    """The summary's lines for ``FileResult.loose``: per JSON path and kind, how many values.
+
+    ``extend_info.dec: 3 values kept as given (string)`` — filters cannot match them (their query
+    column is NULL) but the API returns them as given; ``created_at: 2 timestamps rewritten in
+    UTC`` — typed, and written the contract's way.
+    """
+    lines = []
+    for (path, what), count in sorted(loose.items()):
+        if what == REWRITTEN:
+            lines.append(f"{path}: {count:,} timestamp{'s' * (count != 1)} rewritten in UTC")
+        else:
+            lines.append(f"{path}: {count:,} value{'s' * (count != 1)} kept as given ({what})")
+    return lines
 
 
 def check_project_id(project_id):
@@ -117,11 +144,12 @@ def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
             ) as bar,
         ):
             stream = _CountingReader(raw, lambda position: bar.update(position - bar.n))
+            run = _FileImport(name, project_id, batch_size)
             with transaction.atomic():
-                created, updated = _FileImport(name, project_id, batch_size).run(stream)
+                created, updated = run.run(stream)
     except OSError as error:
         raise ImportRefused(f"{name}: cannot be read ({error.strerror or error})") from None
-    return FileResult(name, created, updated, time.perf_counter() - started)
+    return FileResult(name, created, updated, time.perf_counter() - started, dict(run.loose))
 
 
 class _CountingReader:
@@ -154,6 +182,8 @@ class _FileImport:
         self.project_id = project_id
         self.batch_size = batch_size
         self.created = self.updated = 0
+        self.loose = collections.Counter()
+        self.written = WrittenRows()
 
     def run(self, stream):
         batches = _Prefetch(self._batches(stream), depth=2)
@@ -162,6 +192,7 @@ class _FileImport:
                 self._write(batch)
         finally:
             batches.close()
+        self.written.refresh()
         return self.created, self.updated
 
     # --- the reader thread: bytes → validated, rendered rows (no query) ---------------------------
@@ -176,6 +207,8 @@ class _FileImport:
                     parsed = parse_item(data)
                 except ItemInvalid as error:
                     raise self._refused_item(index, data, error.field, error.message) from None
+                if parsed.loose:
+                    self.loose.update(parsed.loose)
                 digest = _digest(parsed.id)
                 entries.append((index, parsed, digest in seen))
                 seen.add(digest)
@@ -184,6 +217,9 @@ class _FileImport:
                     entries = []
         except ijson.JSONError as error:
             raise self._refused_json(error, index) from None
+        except reading.JSONError as error:  # ValueError: a number Python cannot read, a repeated key
+            place = f" after item {index}" if index >= 0 else ""
+            raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
         if entries:
             yield self._prepare(entries)
 
@@ -198,8 +234,7 @@ class _FileImport:
         stream.seek(start)
         key = self._response_key(stream)
         stream.seek(start)
-        prefix = f"{LIST_KEY}.item" if key == LIST_KEY else DETAIL_KEY
-        return ijson.items(stream, prefix, use_float=True)
+        return reading.read_items(stream, key, LIST_KEY)
 
     def _response_key(self, stream):
         """Read the first events only: the root's first key and the kind of its value."""
@@ -243,6 +278,7 @@ class _FileImport:
             raise self._refused(f"items {first} to {last}: the database refused them ({error})") from None
         self.created += created
         self.updated += updated
+        self.written.add(written_rows(batch.prepared))
         if settings.DEBUG:  # DEBUG keeps the last 9,000 statements, a batch's INSERT is megabytes
             reset_queries()
 
