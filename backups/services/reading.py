@@ -78,6 +78,8 @@ class _Stream:
         self.raw = raw
 
     def read(self, size=-1):
+        if size == 0:  # ijson reads nothing first, to see whether the stream gives bytes
+            return b""
         if self.head:
             data, self.head = self.head, b""
             return data
