@@ -13,7 +13,7 @@ import ipaddress
 import json
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message, quote
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q
@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 from backups.api.responses import checkpoint_items_stream
+from backups.document.schema import REWRITTEN
 from backups.models import (
     ApiToken,
     CheckpointItem,
@@ -361,10 +362,26 @@ class CheckpointItemAdmin(
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "api_json", *(("id",) if obj is not None else ()))
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warn_kept_as_given(self, request, form)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Children saved one by one re-render the document as they go; this pins the final state.
         form.instance.refresh_document()
+
+
+def warn_kept_as_given(model_admin, request, form):
+    """Say which values the edit kept as given: the API returns them, filters cannot match them."""
+    paths = sorted({path for path, what in form.loose if what != REWRITTEN})
+    if paths:
+        model_admin.message_user(
+            request,
+            "Kept as given, as the import would (their columns cannot hold them, so filters and sorts "
+            f"treat them as absent): {', '.join(paths)}.",
+            level=messages.WARNING,
+        )
 
 
 # --- volume backups and replication records on their own ----------------------------------------
@@ -382,6 +399,10 @@ class ChildAdmin(
     def item_link(self, obj):
         url = reverse("admin:backups_checkpointitem_change", args=[quote(obj.item_id)])
         return format_html('<a href="{}">{}</a>', url, obj.item.name or obj.item_id)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warn_kept_as_given(self, request, form)
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a child to another item would leave the first item's document stale.

@@ -18,6 +18,11 @@ How a value is typed (the help text under each field says it again):
 * ``ram``/``vcpus``/``disk``/``dec_size``, ``fail_code``, ``os_images_data``, ``extra_info`` and the
   ``extra`` objects (keys the seed does not list): JSON, pretty-printed; blank is ``null`` (or the
   shape's default, ``{}``/``[]``). Text that is not JSON is refused with the parser's position.
+
+The ingest rule is the import's: only ``id``, ``status`` and ``created_at`` are refused; a value
+its column cannot hold is kept as given (``as_given``). The form shows such a value in its field
+(a select box gets it as an extra option), keeps it exactly while the field is left alone, and
+``loose`` lists what an edit kept as given, for the admin's warning.
 """
 import json
 
@@ -29,6 +34,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.text import capfirst
 
 from backups.document import schema
+from backups.document.schema import loads_exact
 from backups.document.timestamps import format_timestamp
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 
@@ -300,6 +306,16 @@ class SchemaModelForm(forms.ModelForm):
                     label=f"Other keys of {section.title}",
                     help_text=model_field.help_text,
                 )
+        #: The instance's values kept as given, by JSON path: shown and kept like stored values.
+        self.as_given = loads_exact(self.instance.as_given) if self.instance.as_given else {}
+        #: ``(json_path, what)`` of the values the edit keeps as given (``schema.ParsedItem.loose``).
+        self.loose = []
+        for section in self.sections:
+            for key in section.keys:
+                path = section.path + key.name
+                if path in self.as_given and key.attr in self.fields:
+                    self.initial[key.attr] = self.as_given[path]
+                    _offer(self.fields[key.attr], self.as_given[path])
         #: The stored values behind the texts shown (``initial``), for change messages.
         self.stored_values = {}
         for name, field in self.fields.items():
@@ -317,19 +333,33 @@ class SchemaModelForm(forms.ModelForm):
         """
         return attr in self.fields and (self.instance._state.adding or attr in self.changed_data)
 
-    def _value(self, key):
+    def _value(self, section, key):
         if self._typed(key.attr):
             return self.cleaned_data.get(key.attr)
+        path = section.path + key.name
+        if path in self.as_given:
+            return self.as_given[path]
         return key.kind.dump(getattr(self.instance, key.attr))
+
+    def _untouched(self, section):
+        """No field of ``section`` changed: it may stand as it was given (not even an object)."""
+        attrs = [key.attr for key in section.keys] + [section.extra_attr]
+        return not any(self._typed(attr) for attr in attrs)
 
     def _section_json(self, section):
         data = {}
         for key in section.keys:
             if key.attr in self.fields and key.attr in self.errors:
                 continue  # already refused by its field; the schema would only repeat it
-            data[key.name] = self._value(key)
+            value = self._value(section, key)
+            kept = not self._typed(key.attr) and section.path + key.name in self.as_given
+            if value is None and _null_means_default(key) and not kept:
+                continue  # blank: the key's default ({} for fail_code, no policy_id), not a null as given
+            data[key.name] = value
         if self._typed(section.extra_attr):
             extra = self.cleaned_data.get(section.extra_attr)
+        elif section.path + schema.EXTRA_KEYS in self.as_given:
+            extra = self.as_given[section.path + schema.EXTRA_KEYS]
         else:
             extra = getattr(self.instance, section.extra_attr)
         if isinstance(extra, dict):
@@ -341,7 +371,10 @@ class SchemaModelForm(forms.ModelForm):
         raise NotImplementedError
 
     def parse(self, document):
-        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``."""
+        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``.
+
+        Sets ``instance.as_given`` and ``loose`` from the parse.
+        """
         raise NotImplementedError
 
     # -- validation --
@@ -384,6 +417,19 @@ class SchemaModelForm(forms.ModelForm):
         return None
 
 
+def _null_means_default(key):
+    """Whether an absent key renders other than ``null`` (``{}``, ``[]``, omitted ``policy_id``)."""
+    return key is schema.POLICY_KEY or key.kind.dump(key.kind.column_default) is not None
+
+
+def _offer(field, value):
+    """Let a select box show a value kept as given (it is none of its options)."""
+    if isinstance(field, SelectValueField):
+        text = _canonical(value)
+        if text not in {choice for choice, _ in field.widget.choices}:
+            field.widget.choices = [*field.widget.choices, (text, f"{text} (kept as given)")]
+
+
 def _replace(document, path, value):
     """Set the key at a dotted JSON path (``backup_data.ram``) of the document."""
     *parents, name = path.split(".")
@@ -414,10 +460,25 @@ class CheckpointItemAdminForm(SchemaModelForm):
 
     def document(self):
         top, backup_data, extend_info = (self._section_json(section) for section in self.sections)
-        return {**top, "backup_data": backup_data, "extend_info": extend_info}
+        document = {**top, "backup_data": backup_data, "extend_info": extend_info}
+        for section in self.sections[1:]:  # a section given as something else than an object
+            name = section.path.rstrip(".")
+            if name in self.as_given and self._untouched(section):
+                document[name] = self.as_given[name]
+        # Children lists kept as given (not lists of objects) have no inline rows: they stay as given.
+        for path in ("extend_info.volume_backups", "replication_records"):
+            if path in self.as_given:
+                parent, _, name = path.rpartition(".")
+                target = document[parent] if parent else document
+                if isinstance(target, dict):
+                    target[name] = self.as_given[path]
+        return document
 
     def parse(self, document):
-        return schema.parse_item(document).fields
+        parsed = schema.parse_item(document)
+        self.instance.as_given = parsed.fields["as_given"]
+        self.loose = parsed.loose
+        return parsed.fields
 
 
 class ChildAdminForm(SchemaModelForm):
@@ -437,7 +498,12 @@ class ChildAdminForm(SchemaModelForm):
 
     def parse(self, document):
         section = self.sections[0]
-        return schema.parse_section(document, section.keys, section.path, extra_attr=section.extra_attr)
+        self.loose = []
+        values = schema.parse_section(
+            document, section.keys, section.path, extra_attr=section.extra_attr, loose=self.loose
+        )
+        self.instance.as_given = values["as_given"]
+        return values
 
     def save(self, commit=True):
         if self.instance.position is None:
