@@ -4,6 +4,7 @@
     make bench                      # or: .venv/bin/python bench/run.py
     .venv/bin/python bench/run.py --build-only       # only build (or check) the dataset
     .venv/bin/python bench/run.py --quick            # fewer repetitions, no import, for a smoke run
+    .venv/bin/python bench/run.py --import-only      # only the import and its COPY floor (bench/importing.py)
 
 PostgreSQL: ``BENCH_DATABASE_URL`` (a database the bench may fill) or, without it, the bench's own
 cluster under ``bench/data/pg`` (``bench/pg.py``: fsync off, tuned for 2 cores / 24 GB). The
@@ -115,6 +116,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and no import (smoke run)")
     parser.add_argument("--skip-import", action="store_true", help="skip the 1,000,000-item import")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
+    parser.add_argument("--import-only", action="store_true", help="only the import beside its COPY floor")
+    parser.add_argument("--import-items", type=int, default=1_000_000, help="items of the import's file")
     args = parser.parse_args(argv)
 
     url = database_url()
@@ -122,6 +125,18 @@ def main(argv=None):
     import django
 
     django.setup()
+    if args.import_only:
+        from bench import importing
+
+        imported = importing.run(url.rsplit("/", 1)[0], args.import_items, log)
+        report = "\n".join(importing.render(imported))
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out_dir = BENCH_DIR / "results"
+        out_dir.mkdir(exist_ok=True)
+        (out_dir / f"import-{stamp}.json").write_text(json.dumps(imported, indent=1, default=str))
+        print(report)
+        log(f"saved bench/results/import-{stamp}.json")
+        return 0 if imported.get("items_per_s", 0) >= 10_000 else 1
     params = {"items": args.items, "projects": args.projects, "seed": DATASET["seed"]}
     built = ensure_dataset(url, params, rebuild=args.rebuild)
     if args.build_only:
