@@ -169,7 +169,8 @@ def render(imported):
         f"Import ({imported['command']};",
         f"  load before {load}):",
         f"  ours:  {imported['items']:,} items in {imported['seconds']:.1f} s = "
-        f"{imported['items_per_s']:,.0f} items/s; RSS {imported['rss_at_20pct_mb']:.0f} MB at 20% of the time, max "
+        f"{imported['items_per_s']:,.0f} items/s; RSS {imported['rss_at_20pct_mb']:.0f} MB at 20% of the "
+        f"time, max "
         f"{imported['rss_max_mb']:.0f} MB, end {imported['rss_end_mb']:.0f} MB",
         f"  floor: COPY of the same items (one jsonb each) into a plain table: "
         f"{imported['floor_seconds']:.1f} s = {imported['floor_items_per_s']:,.0f} items/s "
