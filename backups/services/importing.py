@@ -13,6 +13,8 @@ The rules (``import_checkpoint_items``):
   be listed at all; a value its column cannot hold is kept as given, and ``FileResult.loose``
   counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
   given (string)``).
+* A big file loading into empty tables (PostgreSQL) defers their index maintenance to one build
+  of each index at the end, in the same transaction (``services.deferred_indexes``).
 * After the file, the planner's statistics of the tables it changed are refreshed when it wrote a
   meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
@@ -47,6 +49,7 @@ from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
 from backups.models import CheckpointItem, is_project_id
 
 from . import reading
+from .deferred_indexes import defer_indexes
 from .statistics import WrittenRows
 from .upsert import ItemConflict, PreparedItems, prepare_items, write_items, written_rows
 
@@ -146,6 +149,7 @@ def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
             stream = _CountingReader(raw, lambda position: bar.update(position - bar.n))
             run = _FileImport(name, project_id, batch_size)
             with transaction.atomic():
+                run.deferred = defer_indexes(Path(path).stat().st_size)
                 created, updated = run.run(stream)
     except OSError as error:
         raise ImportRefused(f"{name}: cannot be read ({error.strerror or error})") from None
@@ -184,6 +188,7 @@ class _FileImport:
         self.created = self.updated = 0
         self.loose = collections.Counter()
         self.written = WrittenRows()
+        self.deferred = None  # deferred_indexes.DeferredIndexes while loading into empty tables
 
     def run(self, stream):
         batches = _Prefetch(self._batches(stream), depth=2)
@@ -192,6 +197,11 @@ class _FileImport:
                 self._write(batch)
         finally:
             batches.close()
+        if self.deferred is not None:
+            try:
+                self.deferred.restore()
+            except DatabaseError as error:
+                raise self._refused(f"its indexes could not be rebuilt ({error})") from None
         self.written.refresh()
         return self.created, self.updated
 
@@ -264,7 +274,7 @@ class _FileImport:
                 )
             ids.add(parsed.id)
         try:
-            created, updated = write_items(batch.prepared)
+            created, updated = write_items(batch.prepared, all_new=self.deferred is not None)
         except ItemConflict as conflict:
             index = next(i for i, parsed, _ in batch.entries if parsed.id == conflict.item_id)
             raise self._refused_item(

@@ -83,14 +83,17 @@ def prepare_items(project_id, parsed_items):
     )
 
 
-def write_items(prepared):
+def write_items(prepared, *, all_new=False):
     """Write a ``PreparedItems`` batch (see ``upsert_items``); return ``(created, updated)``.
 
     An item already stored is deleted with its children and written again (the same statement
     path as a new one): on PostgreSQL every row goes straight into its table by ``COPY``.
+    ``all_new``: the caller knows none of the ids is stored (``deferred_indexes``): not looked up.
     """
     project_id = prepared.project_id
-    owners = dict(CheckpointItem.objects.filter(pk__in=prepared.ids).values_list("pk", "project_id"))
+    owners = {} if all_new else dict(
+        CheckpointItem.objects.filter(pk__in=prepared.ids).values_list("pk", "project_id")
+    )
     for item_id in prepared.ids:  # in the batch's order, so the first conflicting item is the one named
         owner = owners.get(item_id, project_id)
         if owner != project_id:
