@@ -48,7 +48,7 @@ from tqdm import tqdm
 from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
 from backups.models import CheckpointItem, is_project_id
 
-from . import reading
+from . import reading, workers
 from .deferred_indexes import defer_indexes
 from .statistics import WrittenRows
 from .upsert import ItemConflict, PreparedItems, prepare_items, write_items, written_rows
@@ -147,7 +147,7 @@ def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
             ) as bar,
         ):
             stream = _CountingReader(raw, lambda position: bar.update(position - bar.n))
-            run = _FileImport(name, project_id, batch_size)
+            run = _FileImport(name, project_id, batch_size, Path(path).stat().st_size)
             with transaction.atomic():
                 run.deferred = defer_indexes(Path(path).stat().st_size)
                 created, updated = run.run(stream)
@@ -174,15 +174,16 @@ class _CountingReader:
 
 @dataclass
 class _Batch:
-    entries: list  # (index, ParsedItem, suspect) — suspect: its id's digest was seen before
+    entries: list  # (index, id, suspect) — suspect: its id's digest was seen before
     prepared: PreparedItems
 
 
 class _FileImport:
     """One file's import: the reader thread parses and prepares batches, this thread writes them."""
 
-    def __init__(self, name, project_id, batch_size):
+    def __init__(self, name, project_id, batch_size, file_bytes=0):
         self.name = name
+        self.file_bytes = file_bytes
         self.project_id = project_id
         self.batch_size = batch_size
         self.created = self.updated = 0
@@ -208,33 +209,74 @@ class _FileImport:
     # --- the reader thread: bytes → validated, rendered rows (no query) ---------------------------
 
     def _batches(self, stream):
-        seen = set()
-        entries = []
+        """Read, check and prepare the file's batches in order: here, or in worker processes."""
+        self.seen = set()
+        count = workers.workers_for(self.file_bytes)
+        executor = workers.pool(count) if count else None
+        pending = collections.deque()  # the workers' batches, in the file's order
+        chunk = []
         index = -1  # of the last item read
         try:
-            for index, data in enumerate(self._items(stream)):
-                try:
-                    parsed = parse_item(data)
-                except ItemInvalid as error:
-                    raise self._refused_item(index, data, error.field, error.message) from None
-                if parsed.loose:
-                    self.loose.update(parsed.loose)
-                digest = _digest(parsed.id)
-                entries.append((index, parsed, digest in seen))
-                seen.add(digest)
-                if len(entries) == self.batch_size:
-                    yield self._prepare(entries)
-                    entries = []
-        except ijson.JSONError as error:
-            raise self._refused_json(error, index) from None
-        except reading.JSONError as error:  # ValueError: a number Python cannot read, a repeated key
-            place = f" after item {index}" if index >= 0 else ""
-            raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
-        if entries:
-            yield self._prepare(entries)
+            try:
+                for index, data in enumerate(self._items(stream)):
+                    chunk.append(data)
+                    if len(chunk) < self.batch_size:
+                        continue
+                    if executor is None:
+                        yield self._prepare(index - len(chunk) + 1, chunk)
+                    else:
+                        first = index - len(chunk) + 1
+                        pending.append(
+                            executor.submit(workers.prepare, self.project_id, workers.payload(chunk), first)
+                        )
+                        if len(pending) > 2 * count:
+                            yield self._take(pending.popleft().result())
+                    chunk = []
+            except reading.JSONError as error:  # ijson.JSONError or ValueError
+                while pending:  # an item refused before the broken place is the one to name
+                    self._take(pending.popleft().result())
+                if chunk:
+                    self._prepare(index - len(chunk) + 1, chunk)
+                if isinstance(error, ijson.JSONError):
+                    raise self._refused_json(error, index) from None
+                # ValueError: a number Python cannot read, the list key given twice
+                place = f" after item {index}" if index >= 0 else ""
+                raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
+            while pending:
+                yield self._take(pending.popleft().result())
+            if chunk:
+                yield self._prepare(index - len(chunk) + 1, chunk)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
 
-    def _prepare(self, entries):
-        return _Batch(entries, prepare_items(self.project_id, [parsed for _, parsed, _ in entries]))
+    def _prepare(self, first, items):
+        """Read a batch by the ingest rule and prepare its rows, in this process."""
+        parsed = []
+        for offset, data in enumerate(items):
+            try:
+                item = parse_item(data)
+            except ItemInvalid as error:
+                raise self._refused_item(first + offset, data, error.field, error.message) from None
+            if item.loose:
+                self.loose.update(item.loose)
+            parsed.append(item)
+        return self._batch(first, [item.id for item in parsed], prepare_items(self.project_id, parsed))
+
+    def _take(self, result):
+        """A worker's batch (``workers.Prepared``), or its refusal raised."""
+        if isinstance(result, workers.Refused):
+            raise self._refused_item(result.index, result.data, result.field, result.message)
+        self.loose.update(result.loose)
+        return self._batch(result.first, result.ids, result.prepared)
+
+    def _batch(self, first, ids, prepared):
+        entries = []
+        for offset, item_id in enumerate(ids):
+            digest = _digest(item_id)
+            entries.append((first + offset, item_id, digest in self.seen))
+            self.seen.add(digest)
+        return _Batch(entries, prepared)
 
     def _items(self, stream):
         head = stream.read(len(UTF8_BOM))
@@ -267,16 +309,16 @@ class _FileImport:
 
     def _write(self, batch):
         ids = set()
-        for index, parsed, suspect in batch.entries:
-            if suspect and (parsed.id in ids or self._stored(parsed.id)):
+        for index, item_id, suspect in batch.entries:
+            if suspect and (item_id in ids or self._stored(item_id)):
                 raise self._refused_item(
-                    index, {"id": parsed.id}, "id", "appears earlier in this file: each id may appear once"
+                    index, {"id": item_id}, "id", "appears earlier in this file: each id may appear once"
                 )
-            ids.add(parsed.id)
+            ids.add(item_id)
         try:
             created, updated = write_items(batch.prepared, all_new=self.deferred is not None)
         except ItemConflict as conflict:
-            index = next(i for i, parsed, _ in batch.entries if parsed.id == conflict.item_id)
+            index = next(i for i, item_id, _ in batch.entries if item_id == conflict.item_id)
             raise self._refused_item(
                 index,
                 {"id": conflict.item_id},
