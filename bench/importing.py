@@ -69,6 +69,29 @@ def _rss_kb(pid):
     return None
 
 
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(database):
+    """PIDs of the server processes serving ``database`` (their titles name it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and f" {database} " in title:
+                pids.append(int(entry.name))
+    return pids
+
+
 def _fresh_database(base_url):
     import psycopg2
 
@@ -83,36 +106,47 @@ def _fresh_database(base_url):
 def time_import(url, path, env, log):
     """Run the import command; return its seconds, output and RSS samples."""
     started = time.monotonic()
+    before = os.times()
     process = subprocess.Popen(
         [PYTHON, "manage.py", "import_checkpoint_items", str(path), "--project", "bench-import"],
         cwd=REPO_DIR, env={**env, "DATABASE_URL": url}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     samples = []
+    server_cpu = {}  # backend pid: its last CPU seconds seen
     while process.poll() is None:
         rss = _rss_kb(process.pid)
         if rss:
             samples.append((time.monotonic() - started, rss))
+        for pid in _backends(DATABASE):
+            cpu = _cpu_seconds(pid)
+            if cpu is not None:
+                server_cpu[pid] = cpu
         time.sleep(0.5)
     seconds = time.monotonic() - started
-    return process.returncode, seconds, process.stdout.read().decode(errors="replace"), samples
+    # The command's CPU, its worker processes included (it reaps them, so they count in its usage).
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    output = process.stdout.read().decode(errors="replace")
+    return process.returncode, seconds, output, samples, cpu, sum(server_cpu.values())
 
 
 def time_floor(url, lines):
-    """``COPY`` the items (one jsonb each) into a plain table; return the seconds."""
+    """``COPY`` the items (one jsonb each) into a plain table; return the seconds and server CPU."""
     import psycopg2
 
     connection = psycopg2.connect(url)
+    backend = connection.get_backend_pid()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS import_floor")
         cursor.execute("CREATE TABLE import_floor (item jsonb)")
     connection.commit()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu_seconds(backend)
     with connection.cursor() as cursor, open(lines, "rb") as source:
         cursor.copy_expert("COPY import_floor (item) FROM STDIN", source, size=1 << 20)
     connection.commit()
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, _cpu_seconds(backend) - cpu
     connection.close()
-    return seconds
+    return seconds, cpu
 
 
 def run(base_url, items, log, env=None):
@@ -128,7 +162,7 @@ def run(base_url, items, log, env=None):
     )
     load_before = os.getloadavg()
     log(f"importing {items:,} items ({path.stat().st_size / 1e9:.2f} GB); load {load_before[0]:.2f}")
-    code, seconds, output, samples = time_import(url, path, env, log)
+    code, seconds, output, samples, cpu, server_cpu = time_import(url, path, env, log)
     load_after = os.getloadavg()
     result = {
         "items": items, "file": str(path), "load_before": load_before, "load_after": load_after,
@@ -141,7 +175,7 @@ def run(base_url, items, log, env=None):
     later = [kb for t, kb in samples if t >= seconds * 0.2] or rss
     log(f"  {items / seconds:,.0f} items/s; timing the floor (COPY of the same items into a plain table)")
     floor_load = os.getloadavg()
-    floor_seconds = time_floor(url, lines)
+    floor_seconds, floor_cpu = time_floor(url, lines)
     with admin.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
     admin.close()
@@ -153,7 +187,10 @@ def run(base_url, items, log, env=None):
         "rss_max_mb": max(rss) / 1024 if rss else None,
         "rss_at_20pct_mb": later[0] / 1024 if later else None,
         "rss_end_mb": rss[-1] / 1024 if rss else None,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         "floor_seconds": floor_seconds,
+        "floor_server_cpu_seconds": floor_cpu,
         "floor_items_per_s": items / floor_seconds,
         "floor_load": floor_load,
         "ratio_to_floor": seconds / floor_seconds,
@@ -176,4 +213,20 @@ def render(imported):
         f"{imported['floor_seconds']:.1f} s = {imported['floor_items_per_s']:,.0f} items/s "
         f"(load {imported['floor_load'][0]:.2f})",
         f"  ratio: ours / floor = {imported['ratio_to_floor']:.2f}x",
+        *_cpu_lines(imported),
+    ]
+
+
+def _cpu_lines(imported):
+    """CPU per item, which a shared machine's load does not inflate the way it does wall time."""
+    if imported.get("cpu_seconds") is None:
+        return []
+    items = imported["items"]
+    ours, server = imported["cpu_seconds"] / items * 1e6, imported["server_cpu_seconds"] / items * 1e6
+    floor = imported["floor_server_cpu_seconds"] / items * 1e6
+    return [
+        f"  CPU per item: {ours:.0f} µs in the import's processes (workers included) + {server:.0f} µs in "
+        f"PostgreSQL = {ours + server:.0f} µs; the floor's COPY: {floor:.0f} µs in PostgreSQL",
+        f"  on two free cores that is at most {2e6 / (ours + server):,.0f} items/s for ours "
+        f"(if both stay busy), {1e6 / floor:,.0f} items/s for the floor (one backend)",
     ]
