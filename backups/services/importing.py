@@ -192,12 +192,28 @@ class _FileImport:
         self.deferred = None  # deferred_indexes.DeferredIndexes while loading into empty tables
 
     def run(self, stream):
-        batches = _Prefetch(self._batches(stream), depth=2)
+        count = workers.workers_for(self.file_bytes)
+        if count:
+            try:
+                with transaction.atomic():  # a savepoint: a file read again in-process starts clean
+                    self._write_all(self._batches_in_workers(stream, count))
+            except _ReadAgain:
+                self._reset()
+                stream.seek(0)
+            else:
+                return self._finish()
+        self._write_all(self._batches(stream))
+        return self._finish()
+
+    def _write_all(self, generator):
+        batches = _Prefetch(generator, depth=2)
         try:
             for batch in batches:
                 self._write(batch)
         finally:
             batches.close()
+
+    def _finish(self):
         if self.deferred is not None:
             try:
                 self.deferred.restore()
@@ -206,49 +222,71 @@ class _FileImport:
         self.written.refresh()
         return self.created, self.updated
 
+    def _reset(self):
+        self.created = self.updated = 0
+        self.loose.clear()
+        self.written = WrittenRows()
+
     # --- the reader thread: bytes → validated, rendered rows (no query) ---------------------------
 
     def _batches(self, stream):
-        """Read, check and prepare the file's batches in order: here, or in worker processes."""
+        """Read, check and prepare the file's batches in order, in this process."""
         self.seen = set()
-        count = workers.workers_for(self.file_bytes)
-        executor = workers.pool(count) if count else None
-        pending = collections.deque()  # the workers' batches, in the file's order
         chunk = []
         index = -1  # of the last item read
         try:
-            try:
-                for index, data in enumerate(self._items(stream)):
-                    chunk.append(data)
-                    if len(chunk) < self.batch_size:
-                        continue
-                    if executor is None:
-                        yield self._prepare(index - len(chunk) + 1, chunk)
-                    else:
-                        first = index - len(chunk) + 1
-                        pending.append(
-                            executor.submit(workers.prepare, self.project_id, workers.payload(chunk), first)
-                        )
-                        if len(pending) > 2 * count:
-                            yield self._take(pending.popleft().result())
+            for index, data in enumerate(self._items(stream)):
+                chunk.append(data)
+                if len(chunk) == self.batch_size:
+                    yield self._prepare(index - len(chunk) + 1, chunk)
                     chunk = []
-            except reading.JSONError as error:  # ijson.JSONError or ValueError
-                while pending:  # an item refused before the broken place is the one to name
-                    self._take(pending.popleft().result())
-                if chunk:
-                    self._prepare(index - len(chunk) + 1, chunk)
-                if isinstance(error, ijson.JSONError):
-                    raise self._refused_json(error, index) from None
-                # ValueError: a number Python cannot read, the list key given twice
-                place = f" after item {index}" if index >= 0 else ""
-                raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
+        except reading.JSONError as error:  # ijson.JSONError or ValueError
+            if chunk:  # an item refused before the broken place is the one to name
+                self._prepare(index - len(chunk) + 1, chunk)
+            if isinstance(error, ijson.JSONError):
+                raise self._refused_json(error, index) from None
+            # ValueError: a number Python cannot read, the list key given twice
+            place = f" after item {index}" if index >= 0 else ""
+            raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
+        if chunk:
+            yield self._prepare(index - len(chunk) + 1, chunk)
+
+    def _batches_in_workers(self, stream, count):
+        """The same batches, read and prepared by ``count`` worker processes from pieces of the
+        file's text (``reading.read_pieces``), in order, at most ``2 × count`` pieces in flight.
+
+        Anything unusual — a piece a worker cannot parse, an error of the JSON — raises
+        ``_ReadAgain``: the caller then reads the file in-process, whose messages say why.
+        """
+        self.seen = set()
+        pending = collections.deque()
+        done = 0  # items of the pieces already taken, for the items' indexes
+        executor = workers.pool(count)
+        try:
+            try:
+                for text in reading.read_pieces(stream, self._start(stream), LIST_KEY):
+                    job = executor.submit(workers.prepare_piece, self.project_id, text, self.batch_size)
+                    pending.append(job)
+                    while len(pending) > 2 * count:
+                        done = yield from self._take_piece(pending.popleft().result(), done)
+            except (reading.NotCut, *reading.JSONError) as error:
+                raise _ReadAgain(error) from None
             while pending:
-                yield self._take(pending.popleft().result())
-            if chunk:
-                yield self._prepare(index - len(chunk) + 1, chunk)
+                done = yield from self._take_piece(pending.popleft().result(), done)
         finally:
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _take_piece(self, result, done):
+        """A worker's piece as batches (``workers.PreparedPiece``), its refusal raised, or read again."""
+        if isinstance(result, workers.Refused):
+            raise self._refused_item(done + result.index, result.data, result.field, result.message)
+        if not isinstance(result, workers.PreparedPiece):  # workers.UNPARSED
+            raise _ReadAgain("a piece the worker could not parse")
+        self.loose.update(result.loose)
+        for ids, prepared in result.batches:
+            yield self._batch(done, ids, prepared)
+            done += len(ids)
+        return done
 
     def _prepare(self, first, items):
         """Read a batch by the ingest rule and prepare its rows, in this process."""
@@ -263,13 +301,6 @@ class _FileImport:
             parsed.append(item)
         return self._batch(first, [item.id for item in parsed], prepare_items(self.project_id, parsed))
 
-    def _take(self, result):
-        """A worker's batch (``workers.Prepared``), or its refusal raised."""
-        if isinstance(result, workers.Refused):
-            raise self._refused_item(result.index, result.data, result.field, result.message)
-        self.loose.update(result.loose)
-        return self._batch(result.first, result.ids, result.prepared)
-
     def _batch(self, first, ids, prepared):
         entries = []
         for offset, item_id in enumerate(ids):
@@ -278,7 +309,8 @@ class _FileImport:
             self.seen.add(digest)
         return _Batch(entries, prepared)
 
-    def _items(self, stream):
+    def _start(self, stream):
+        """Check the response's root (``_response_key``); leave ``stream`` at it; return the key."""
         head = stream.read(len(UTF8_BOM))
         if not head:
             raise self._refused(f"is empty: expected {EXPECTED}")
@@ -286,7 +318,10 @@ class _FileImport:
         stream.seek(start)
         key = self._response_key(stream)
         stream.seek(start)
-        return reading.read_items(stream, key, LIST_KEY)
+        return key
+
+    def _items(self, stream):
+        return reading.read_items(stream, self._start(stream), LIST_KEY)
 
     def _response_key(self, stream):
         """Read the first events only: the root's first key and the kind of its value."""
@@ -372,6 +407,10 @@ class _FileImport:
         # Items come out of the parser a buffer at a time: the error lies after the last item read.
         place = f" after item {index}" if index >= 0 else ""
         return self._refused(f"is not valid JSON{place}: {reason}")
+
+
+class _ReadAgain(Exception):
+    """The workers' reading met something unusual: the file is read again in this process."""
 
 
 class _Prefetch:

@@ -222,3 +222,55 @@ def _fallback(stream, prefix, skip=0):
     for index, item in enumerate(ijson.items(stream, prefix, use_float=False)):
         if index >= skip:
             yield _exact(item)
+
+
+# --- pieces for worker processes ----------------------------------------------------------------
+
+
+class NotCut(Exception):
+    """``read_pieces`` met something it does not cut (the caller reads the file with ``read_items``)."""
+
+
+def read_pieces(raw, key, list_key):
+    """The list's array in pieces of JSON text (``[…]``), for worker processes to parse.
+
+    Each piece is cut after a ``}`` where braces balance (counted as if no string held one) and is
+    followed by ``,`` or ``]``: a brace count per chunk in this process instead of a parse. The
+    worker's parse proves the cut; if it fails, or anything here is unusual (a detail response, a
+    missing separator, no cut, an error after the array), the caller reads the file again with
+    ``read_items``, whose messages say what is wrong. Raises ``NotCut`` for those cases.
+    """
+    if key != list_key:
+        raise NotCut("a detail response")
+    buffer = raw.read(1 << 16)
+    start = _ARRAY_START.match(buffer)
+    if start is None:
+        raise NotCut("the list key is not written plainly")
+    buffer = buffer[start.end() :]
+    eof = False
+    first = True
+    while True:
+        if len(buffer) < CHUNK and not eof:
+            more = raw.read(CHUNK)
+            eof = not more
+            buffer += more
+        buffer = buffer.lstrip(_SPACE)
+        if buffer[:1] == b"]":
+            for _ in _tail(raw, buffer[1:], list_key):
+                pass
+            return
+        if not first:
+            if buffer[:1] != b",":
+                raise NotCut("no separator between items")
+            buffer = buffer[1:].lstrip(_SPACE)
+        end = _balanced_end(buffer)
+        while end is None and not eof and len(buffer) <= 16 * CHUNK:  # an item longer than the chunk
+            more = raw.read(CHUNK)
+            eof = not more
+            buffer += more
+            end = _balanced_end(buffer)
+        if end is None:
+            raise NotCut("no item boundary")
+        yield b"[" + buffer[: end + 1] + b"]"
+        first = False
+        buffer = buffer[end + 1 :]

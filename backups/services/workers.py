@@ -1,11 +1,12 @@
 """Worker processes that read and prepare an import's batches, so that a big file uses every core.
 
-Reading an item by the ingest rule and rendering its rows is Python work (about 100 µs an item),
-bound to one core by the GIL. For a big file (``POOL_FROM_BYTES``) the import hands each batch —
-its items as JSON text, as ``reading`` found them — to a pool of processes (one per core) and
-writes their results in the file's order; the importing process keeps the reading of the file,
-the check for repeated ids and the statements. At most ``2 × workers`` batches are in flight, so
-memory stays flat. The workers never touch the database: ``prepare_items`` runs no query.
+Parsing an item, reading it by the ingest rule and rendering its rows is Python work (about
+120 µs an item), bound to one core by the GIL. For a big file (``POOL_FROM_BYTES``) the import
+cuts the file's array into pieces of JSON text (``reading.read_pieces``: a brace count, no parse)
+and hands each to a pool of processes (one per core), then writes their batches in the file's
+order; the importing process keeps the reading of the file, the check for repeated ids and the
+statements. At most ``2 × workers`` pieces are in flight, so memory stays flat. The workers never
+touch the database: ``prepare_items`` runs no query.
 """
 import collections
 import multiprocessing
@@ -22,16 +23,6 @@ from . import reading
 
 #: Files smaller than this are read in the importing process: starting the pool costs a second.
 POOL_FROM_BYTES = 32 << 20
-
-
-@dataclass
-class Prepared:
-    """A batch read and prepared by a worker."""
-
-    first: int  # the index of its first item in the file
-    ids: list
-    prepared: object  # upsert.PreparedItems
-    loose: collections.Counter
 
 
 @dataclass
@@ -63,31 +54,45 @@ def _start():
     django.setup()
 
 
-def payload(items):
-    """A batch's items for a worker: their JSON text (orjson), or the items when they hold a number
-    orjson cannot write (beyond 64 bits): pickled instead."""
-    try:
-        return orjson.dumps(items)
-    except (orjson.JSONEncodeError, TypeError):
-        return items
+#: A worker's answer for a piece its parse refuses (the cut was not an item boundary, or the file
+#: is not JSON there): the importing process reads the file again in-process, to say why.
+UNPARSED = "unparsed"
 
 
-def prepare(project_id, payload, first_index):
-    """In a worker: read a batch by the ingest rule and prepare its rows; ``Prepared`` or ``Refused``."""
+@dataclass
+class PreparedPiece:
+    """A piece read and prepared by a worker: its batches of at most ``batch_size`` items."""
+
+    batches: list  # (ids, upsert.PreparedItems)
+    loose: collections.Counter
+
+
+def prepare_piece(project_id, text, batch_size):
+    """In a worker: a piece's items (JSON text) read by the ingest rule and prepared in batches.
+
+    Returns ``PreparedPiece``, ``Refused`` (its index counted from the piece's first item) or
+    ``UNPARSED``.
+    """
     from backups.document.schema import ItemInvalid, parse_item
 
     from .upsert import prepare_items
 
-    items = reading.loads(payload) if isinstance(payload, bytes) else payload
-    parsed = []
+    try:
+        items = reading.loads(text)
+    except (orjson.JSONDecodeError, ValueError):
+        return UNPARSED
     loose = collections.Counter()
-    for offset, data in enumerate(items):
-        try:
-            item = parse_item(data)
-        except ItemInvalid as error:
-            shown = {"id": data.get("id")} if isinstance(data, dict) else data
-            return Refused(first_index + offset, shown, error.field, error.message)
-        if item.loose:
-            loose.update(item.loose)
-        parsed.append(item)
-    return Prepared(first_index, [item.id for item in parsed], prepare_items(project_id, parsed), loose)
+    batches = []
+    for start in range(0, len(items), batch_size):
+        parsed = []
+        for offset, data in enumerate(items[start : start + batch_size], start):
+            try:
+                item = parse_item(data)
+            except ItemInvalid as error:
+                shown = {"id": data.get("id")} if isinstance(data, dict) else data
+                return Refused(offset, shown, error.field, error.message)
+            if item.loose:
+                loose.update(item.loose)
+            parsed.append(item)
+        batches.append(([item.id for item in parsed], prepare_items(project_id, parsed)))
+    return PreparedPiece(batches, loose)

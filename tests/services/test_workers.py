@@ -4,6 +4,7 @@ the same refusals and the same summary as in-process, in the file's order."""
 import copy
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -69,3 +70,41 @@ def test_a_repeated_id_across_batches_is_refused_either_way(tmp_path, sample_res
     with pytest.raises(CommandError, match=r"item 8 \(id item-1\): id: appears earlier in this file"):
         run_import(tmp_path, items)
     assert CheckpointItem.objects.count() == 0
+
+
+def test_braces_in_strings_do_not_lose_or_repeat_items(tmp_path, sample_response, mode):
+    """The workers' pieces are cut by counting braces; a string holding some may fool the count,
+    and the worker's parse then sends the file back to be read in-process."""
+    items = items_like(sample_response["checkpoint_items"][0], 7)
+    items[2]["name"] = 'a{"b": [1, {'
+    items[5]["description"] = "}, {"
+    items[6]["name"] = "}}}"
+    output = run_import(tmp_path, items)
+    assert "7 items (7 created, 0 updated)" in output
+    by_id = {item["id"]: item for item in exported()}
+    assert (by_id["item-2"]["name"], by_id["item-5"]["description"]) == ('a{"b": [1, {', "}, {")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (lambda body: body[: len(body) * 2 // 3], "it ends too early (a truncated file?)"),
+        (lambda body: body + b" trailing", "parse error: trailing garbage"),
+        (lambda body: body.replace(b"}, {", b"} {", 1), "after array element, I expect ',' or ']'"),
+    ],
+    ids=["truncated", "trailing garbage", "missing comma"],
+)
+def test_broken_json_gets_the_same_message_either_way(tmp_path, sample_response, mode, text, message):
+    items = items_like(sample_response["checkpoint_items"][0], 6)
+    path = tmp_path / "broken.json"
+    path.write_bytes(text(json.dumps({"checkpoint_items": items}).encode()))
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("import_checkpoint_items", str(path), project="p1", stdout=io.StringIO(), batch_size=2)
+    assert CheckpointItem.objects.count() == 0
+
+
+def test_a_detail_response_imports_either_way(tmp_path, sample_response, mode):
+    path = tmp_path / "detail.json"
+    path.write_text(json.dumps({"checkpoint_item": sample_response["checkpoint_items"][0]}))
+    call_command("import_checkpoint_items", str(path), project="p1", stdout=io.StringIO())
+    assert CheckpointItem.objects.count() == 1
