@@ -4,49 +4,27 @@ Every key of the seed's tables is a real column, so the API filters and sorts in
 does not list are kept in the ``*_extra`` JSON of their section, values no column can hold in
 ``as_given`` (the ingest rule: ``backups.document.schema``). ``document`` holds the item's
 rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
-stored documents; ``backups.services.upsert`` keeps it current on every write.
+stored documents; ``backups.services.documents`` keeps it current on every write.
 """
 import hashlib
-import re
 import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import choices
-from .document.schema import dumps, render_item
-from .listing.ordering import NULL_DATETIME_SENTINEL, sort_expression
+from .listing.ordering import sort_expression
 from .model_fields import CodePointCharField
+from .services import documents
+from .services.documents import fold  # noqa: F401  (the filters, admin and pages import it from here)
 
 ID_LENGTH = 128
-#: API.md: a ``{project_id}`` is 1–64 characters of ``[A-Za-z0-9_-]``. URLs, commands and pages use it.
-PROJECT_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
-_PROJECT_ID = re.compile(PROJECT_ID_PATTERN, re.ASCII)
 
 
-def is_project_id(value):
-    return isinstance(value, str) and _PROJECT_ID.fullmatch(value) is not None
-
-
-def fold(text):
-    """The case-insensitive search form of a name (the ``name``/``resource_name`` filters)."""
-    return (text or "").casefold()
-
-
-def derived_columns(name, resource_name, document):
-    """An item's derived columns (the search forms, the stored API JSON): their one home."""
-    return {
-        "name_folded": fold(name),
-        "resource_name_folded": fold(resource_name),
-        "document": dumps(document),
-    }
-
-
-def _nulls_last(field):
-    """The sort expression of a nullable key: NULL larger than every value (see backups.listing.ordering)."""
-    return Coalesce(field, models.Value(NULL_DATETIME_SENTINEL, output_field=models.DateTimeField()))
+def is_item_id(value):
+    """Could ``value`` be an item's id (a marker, a path's id)? Longer ids or NUL never match a row."""
+    return isinstance(value, str) and len(value) <= ID_LENGTH and "\x00" not in value
 
 
 class CheckpointItem(models.Model):
@@ -119,7 +97,7 @@ class CheckpointItem(models.Model):
         help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
     )
 
-    # --- derived, kept current by backups.services.upsert ---------------------------------------------
+    # --- derived, kept current by services.documents -----------------------------------------------
     name_folded = models.TextField(editable=False, default="")
     resource_name_folded = models.TextField(editable=False, default="")
     document = models.TextField(editable=False, default="", help_text="The item's API JSON.")
@@ -131,20 +109,20 @@ class CheckpointItem(models.Model):
             # status last: the overview's per-day, per-status counts read this index alone.
             models.Index(fields=["project_id", "created_at", "id", "status"], name="item_proj_created_st"),
             models.Index(
-                "project_id", _nulls_last("updated_at"), "id", name="item_proj_updated"
+                "project_id", sort_expression("updated_at"), "id", name="item_proj_updated"
             ),
             models.Index("project_id", sort_expression("name"), "id", name="item_proj_name"),
             models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
-                "project_id", _nulls_last("protected_at"), "id", name="item_proj_protected"
+                "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
             ),
             models.Index(fields=["project_id", "id"], name="item_proj_id"),
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
-            models.Index(_nulls_last("updated_at"), "id", name="item_updated"),
+            models.Index(sort_expression("updated_at"), "id", name="item_updated"),
             models.Index(sort_expression("name"), "id", name="item_name"),
             models.Index(fields=["status", "id"], name="item_status"),
-            models.Index(_nulls_last("protected_at"), "id", name="item_protected"),
+            models.Index(sort_expression("protected_at"), "id", name="item_protected"),
             # Filters.
             models.Index(fields=["resource_id"], name="item_resource_id"),
             models.Index(fields=["checkpoint_id"], name="item_checkpoint_id"),
@@ -162,19 +140,11 @@ class CheckpointItem(models.Model):
         return f"{self.name or self.id} ({self.status})"
 
     def derive(self, volume_backups, replication_records):
-        """Set the derived columns (search forms, ``document``) from the fields and these children."""
-        document = render_item(self, volume_backups, replication_records)
-        for attr, value in derived_columns(self.name, self.resource_name, document).items():
-            setattr(self, attr, value)
-
-    def children(self):
-        """``(volume_backups, replication_records)`` as stored, in order; empty when unsaved."""
-        if self._state.adding:
-            return [], []
-        return list(self.volume_backups.all()), list(self.replication_records.all())
+        """Set the derived columns from the fields and these children (``services.documents``)."""
+        documents.derive(self, volume_backups, replication_records)
 
     def save(self, *args, **kwargs):
-        self.derive(*self.children())
+        documents.derive(self, *documents.stored_children(self))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "name_folded", "resource_name_folded", "document"}
@@ -182,12 +152,7 @@ class CheckpointItem(models.Model):
 
     def refresh_document(self):
         """Re-render from the database after the children changed, and store the result."""
-        self.derive(*self.children())
-        type(self).objects.filter(pk=self.pk).update(
-            name_folded=self.name_folded,
-            resource_name_folded=self.resource_name_folded,
-            document=self.document,
-        )
+        documents.refresh_document(self)
 
     @property
     def is_failed(self):

@@ -1,29 +1,26 @@
 """Database outage: PostgreSQL stops under a running gunicorn; the API answers 503 fast, the pages a friendly
 page, and the app recovers by itself when PostgreSQL is back.
 
-The test owns everything it breaks: a throwaway PostgreSQL cluster (temp dir, 127.0.0.1, a free
-port) and one gunicorn worker on loopback, so that the request after the restart is served by the
-very process whose connection broke. ``DEBUG`` is on in that app on purpose: an exception that
+The test owns everything it breaks: a throwaway PostgreSQL cluster (``backups.testing.pgcluster``:
+temp dir, 127.0.0.1, a free port) and one gunicorn worker on loopback, so that the request after
+the restart is served by the very process whose connection broke. ``DEBUG`` is on in that app on purpose: an exception that
 escaped to Django would show its technical page with a stack trace, which the test would see.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
+from backups.testing import pgcluster
 from tests.conftest import REPO_DIR, SAMPLE_RESPONSE_PATH
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-INITDBS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
-PG_BIN = INITDBS[-1].parent if INITDBS else None
 PROJECT = "outage"
 PASSWORD = "outage-Passw0rd-long-enough"
 SEED = f"""
@@ -40,85 +37,12 @@ print(ApiToken.issue(user=user, project_id={PROJECT!r})[1])
 """
 
 
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ThrowawayPostgres:
-    """A PostgreSQL cluster in a temp dir on 127.0.0.1, run as ``postgres`` when we are root."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="outage-pg-"))
-        self.port = free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.dir.chmod(0o700)
-        self.run(
-            "initdb",
-            "-D",
-            f"{self.dir}/data",
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        )
-
-    @property
-    def url(self):
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-    def run(self, program, *args):
-        command = [str(PG_BIN / program), *args]
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, cwd=self.dir, check=True, capture_output=True, timeout=120)
-
-    def start(self):
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.dir} "
-            "-c fsync=off -c synchronous_commit=off"
-        )
-        self.run(
-            "pg_ctl",
-            "-D",
-            f"{self.dir}/data",
-            "-l",
-            f"{self.dir}/server.log",
-            "-w",
-            "-t",
-            "60",
-            "start",
-            "-o",
-            options,
-        )
-
-    def stop(self, mode="fast"):
-        self.run("pg_ctl", "-D", f"{self.dir}/data", "-m", mode, "-w", "stop")
-
-    def remove(self):
-        if (self.dir / "data" / "postmaster.pid").exists():
-            self.stop("immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture
 def postgres():
-    if PG_BIN is None:
+    if pgcluster.bin_dir() is None:
         pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql")
-    cluster = ThrowawayPostgres()
-    try:
-        cluster.start()
+    with pgcluster.start(prefix="outage-pg-") as cluster:
         yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture
@@ -129,7 +53,7 @@ def app(postgres):
         "DATABASE_URL": postgres.url,
         "DEBUG": "1",
         "DB_CONNECT_TIMEOUT": "2",
-        "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
+        "GUNICORN_BIND": f"127.0.0.1:{pgcluster.free_port()}",
         "GUNICORN_WORKERS": "1",
         "GUNICORN_ACCESS_LOG": os.devnull,
     }

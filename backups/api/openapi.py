@@ -2,8 +2,9 @@
 
 Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.document.schema``'s
 key tables, each filter parameter from ``CheckpointItemFilterSet``, ``sort`` from
-``backups.listing.ordering``, ``limit``/``offset``/``marker`` from ``backups.listing.keyset``, and the error
-codes from ``backups.api.errors``. The views carry ``list_schema``, ``count_schema`` and
+``backups.listing.ordering``, ``limit``/``offset``/``marker`` from the paginator
+(``backups.api.pagination.MarkerPagination.get_schema_operation_parameters``), and the error
+codes from ``backups.api.errors``. The viewset's actions carry ``list_schema``, ``count_schema`` and
 ``detail_schema``; ``finish_schema`` (a drf-spectacular postprocessing hook) adds the item and
 error schemas they refer to. The description and its docs page (Swagger UI from
 drf-spectacular-sidecar, served as static files: nothing is loaded from the internet) are public.
@@ -17,7 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from backups.document import schema
-from backups.listing import keyset, ordering
+from backups.listing import ordering
 from backups.listing.filtersets import (
     MAX_STRING_LENGTH,
     CheckpointItemFilterSet,
@@ -26,9 +27,12 @@ from backups.listing.filtersets import (
     StringFilter,
     TimestampFilter,
 )
-from backups.models import ID_LENGTH, PROJECT_ID_PATTERN
+from backups.listing.parameters import unknown_parameter_message
+from backups.models import ID_LENGTH
+from backups.tenancy import PROJECT_ID_PATTERN
 
 from .errors import ERROR_CODES, ITEM_NOT_FOUND_CODE, InvalidParameter
+from .pagination import IGNORED_NOTE, paging_parameters
 
 # --- the item -----------------------------------------------------------------------------------
 
@@ -244,49 +248,29 @@ def sort_pattern():
     return f"^{token}(,{token})*$"
 
 
-def paging_parameters(*, ignored=False):
-    """``limit``, ``marker``, ``offset`` and ``sort``; the count accepts and ignores them."""
-    note = " Accepted and ignored by the count." if ignored else ""
-    return [
-        OpenApiParameter(
-            "limit",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": keyset.MAX_LIMIT,
-                "default": keyset.DEFAULT_LIMIT,
-            },
-            description=f"Page size, 1–{keyset.MAX_LIMIT}; larger values are refused (400), never capped."
-            + note,
+def sort_parameter(note=""):
+    """``sort`` (``backups.listing.ordering``); ``limit``, ``marker``, ``offset`` come from the paginator."""
+    return OpenApiParameter(
+        "sort",
+        {
+            "type": "string",
+            "maxLength": ordering.MAX_SORT_LENGTH,
+            "pattern": sort_pattern(),
+            "example": "created_at:desc,name:asc",
+        },
+        description=(
+            f"key1[:dir],key2[:dir],… with keys {', '.join(ordering.SORT_KEYS)} and dir asc or desc "
+            f"(any case, default {ordering.DEFAULT_DIRECTION}); at most {ordering.MAX_SORT_LENGTH} "
+            "characters. A key given twice, an unknown key or direction, an empty token: 400. Default "
+            "created_at:desc; id is always the last tie-breaker. NULLs sort as larger than every value."
+            + note
         ),
-        OpenApiParameter(
-            "marker",
-            string_schema(ID_LENGTH),
-            description="Id of the last item of the previous page: the page starts right after it in the "
-            "current sort order. It must be an item the caller may see; unknown: 400." + note,
-        ),
-        OpenApiParameter(
-            "offset",
-            {"type": "integer", "minimum": 0, "maximum": keyset.MAX_OFFSET, "default": 0},
-            description="Skips that many items after the marker position (or from the start)." + note,
-        ),
-        OpenApiParameter(
-            "sort",
-            {
-                "type": "string",
-                "maxLength": ordering.MAX_SORT_LENGTH,
-                "pattern": sort_pattern(),
-                "example": "created_at:desc,name:asc",
-            },
-            description=(
-                f"key1[:dir],key2[:dir],… with keys {', '.join(ordering.SORT_KEYS)} and dir asc or desc "
-                f"(any case, default {ordering.DEFAULT_DIRECTION}); at most {ordering.MAX_SORT_LENGTH} "
-                "characters. A key given twice, an unknown key or direction, an empty token: 400. Default "
-                "created_at:desc; id is always the last tie-breaker. NULLs sort as larger than every value."
-                + note
-            ),
-        ),
-    ]
+    )
+
+
+def as_parameter(spec):
+    """An OpenAPI parameter object (a dict, as DRF's paginators give them) for ``extend_schema``."""
+    return OpenApiParameter(spec["name"], spec["schema"], spec["in"], description=spec["description"])
 
 
 PROJECT_ID = OpenApiParameter(
@@ -369,10 +353,10 @@ list_schema = extend_schema(
     summary="List checkpoint items",
     description="The project's checkpoint items, filtered, sorted and paged with limit and marker (keyset). "
     "Paging through a whole result set returns every matching item exactly once.",
-    parameters=[*COMMON_PARAMETERS, *FILTER_PARAMETERS, *paging_parameters(), LINK_HEADER],
+    parameters=[*COMMON_PARAMETERS, *FILTER_PARAMETERS, sort_parameter(), LINK_HEADER],  # + the paginator's
     responses={
         200: OpenApiResponse(
-            response=envelope("checkpoint_items", {"type": "array", "items": ref("CheckpointItem")}),
+            response=ref("CheckpointItem"),  # an array in the paginator's envelope
             description="One page of items, in the sort order.",
         ),
         **error_responses(),
@@ -384,7 +368,12 @@ count_schema = extend_schema(
     operation_id="checkpoint_items_count",
     summary="Count checkpoint items",
     description="How many items the list's filters match.",
-    parameters=[*COMMON_PARAMETERS, *FILTER_PARAMETERS, *paging_parameters(ignored=True)],
+    parameters=[
+        *COMMON_PARAMETERS,
+        *FILTER_PARAMETERS,
+        sort_parameter(IGNORED_NOTE),
+        *(as_parameter(spec) for spec in paging_parameters(IGNORED_NOTE)),
+    ],
     responses={
         200: OpenApiResponse(
             response=envelope("count", {"type": "integer", "minimum": 0}),
@@ -443,8 +432,7 @@ class NoParametersMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.query_params:
-            names = ", ".join(repr(name[:64]) for name in list(request.query_params)[:5])
-            raise InvalidParameter(f"Unknown parameter {names}: this request takes no parameters")
+            raise InvalidParameter(unknown_parameter_message(request.query_params))
 
 
 class OpenAPIView(NoParametersMixin, SpectacularJSONAPIView):

@@ -1,30 +1,13 @@
-"""Tenancy (API.md): who may read which project, and who may use ``all_tenants``.
+"""The API's side of tenancy (``backups.tenancy``): its checks in API.md's order, as CSBS errors.
 
-A token reads its own project; an admin token (``ApiToken.is_admin``) reads any. A browser session
-reads the projects its user belongs to (``ProjectMembership``); staff count as admins. The checks
-run in API.md's order: authentication (401), the path's project (403), parameters (400), the
-``all_tenants`` permission (403) — the first two here as a DRF permission, the last in
-``require_all_tenants``, called once the parameters are valid.
+Authentication (401) and the path's project (403) run as the DRF permission ``ProjectPermission``;
+the parameters (400) and then ``require_all_tenants`` (403) run in ``CheckpointItemViewSet.initial``.
 """
 from rest_framework import permissions
 
-from backups.models import ApiToken, ProjectMembership
+from backups.tenancy import caller_is_admin, caller_may_read
 
 from .errors import CSBSError
-
-
-def caller_is_admin(request):
-    if isinstance(request.auth, ApiToken):
-        return request.auth.is_admin
-    return bool(request.user and request.user.is_staff)
-
-
-def caller_may_read(request, project_id):
-    if caller_is_admin(request):
-        return True
-    if isinstance(request.auth, ApiToken):
-        return request.auth.project_id == project_id
-    return ProjectMembership.objects.filter(user=request.user, project_id=project_id).exists()
 
 
 class ProjectPermission(permissions.BasePermission):

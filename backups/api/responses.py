@@ -1,7 +1,8 @@
 """Response bodies: the items' stored documents (``CheckpointItem.document``) put in their envelopes.
 
-The item's JSON shape has one home, ``backups.document.schema.render_item``; it is rendered when an item is
-written and stored, so a page of 1000 items is one string join, not 1000 serializations.
+The item's JSON shape has one home, ``backups.document``; it is rendered when an item is written
+and stored (``backups.services.documents``), so a page of 1000 items is one string join, not 1000
+serializations. These are the API's "serializers": they never re-serialize a document.
 """
 from django.http import HttpResponse
 from django.utils.http import urlencode
@@ -19,7 +20,7 @@ def checkpoint_items_response(request, page):
     The next link keeps the query, sets ``marker`` to the page's last id and drops ``offset``
     (the marker already positions the next page).
     """
-    response = _json('{"checkpoint_items":[' + ",".join(page.documents) + "]}")
+    response = _json('{"checkpoint_items":[' + ",".join(row["document"] for row in page.rows) + "]}")
     if page.is_full:
         params = {k: v for k, v in request.query_params.items() if k not in ("marker", "offset")}
         params["marker"] = page.last_id

@@ -1,29 +1,33 @@
-"""API URLs under /v1/. A trailing slash is accepted everywhere, without a redirect."""
+"""API URLs under /v1/: the router's checkpoint item routes, the OpenAPI description, a CSBS 404 for the rest.
+
+A trailing slash is accepted everywhere, without a redirect; ``{project_id}`` follows the
+project-id rule of ``backups.tenancy``.
+"""
 from django.urls import re_path
+from rest_framework.routers import SimpleRouter
 
-from backups.models import PROJECT_ID_PATTERN
+from backups.tenancy import PROJECT_ID_PATTERN
 
-from . import openapi, views
+from . import openapi
 from .errors import not_found
+from .viewsets import CheckpointItemViewSet
 
-PROJECT = rf"(?P<project_id>{PROJECT_ID_PATTERN})"
+
+class OptionalSlashRouter(SimpleRouter):
+    """``…/checkpoint_items`` and ``…/checkpoint_items/`` are the same route (no redirect)."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register(
+    rf"(?P<project_id>{PROJECT_ID_PATTERN})/checkpoint_items", CheckpointItemViewSet, "checkpoint-item"
+)
 
 urlpatterns = [
-    re_path(
-        rf"^{PROJECT}/checkpoint_items/?$",
-        views.CheckpointItemListView.as_view(),
-        name="checkpoint-item-list",
-    ),
-    re_path(
-        rf"^{PROJECT}/checkpoint_items/count/?$",
-        views.CheckpointItemCountView.as_view(),
-        name="checkpoint-item-count",
-    ),
-    re_path(
-        rf"^{PROJECT}/checkpoint_items/(?P<item_id>[^/]+)/?$",
-        views.CheckpointItemDetailView.as_view(),
-        name="checkpoint-item-detail",
-    ),
+    *router.urls,
     re_path(r"^openapi\.json$", openapi.OpenAPIView.as_view(), name="openapi"),
     re_path(r"^docs/?$", openapi.DocsView.as_view(), name="api-docs"),
     re_path(r"", not_found),  # last: every other path under /v1/ is a CSBS 404

@@ -16,6 +16,10 @@ pages render the same FilterSet as their form, so a page URL is an API query. Ru
   (``backups.listing.selectors.checkpoint_item_scope``) uses it after the permission check.
 
 ``errors_by_parameter()`` gives one message per invalid parameter, naming the rule.
+
+The browse pages' quick search ``q`` (``quick_search``) is an exact id, EIP or private IP, or a
+case-folded substring of the name or the resource name (the indexed ``*_folded`` columns). It has
+no API equivalent (the API ANDs its filters).
 """
 import django_filters
 from django import forms
@@ -160,3 +164,15 @@ class CheckpointItemFilterSet(django_filters.FilterSet):
 
     def filter_all_tenants(self, queryset, name, value):
         return queryset
+
+
+def quick_search(queryset, term):
+    """``q``: exact id, EIP or private IP, or folded substring of the name or resource name."""
+    folded = fold(term)
+    return queryset.filter(
+        Q(pk=term)
+        | Q(eip=term)
+        | Q(private_ip=term)
+        | Q(name_folded__contains=folded)
+        | Q(resource_name_folded__contains=folded)
+    )

@@ -13,13 +13,21 @@
 * ``offset``: an integer ≥ 0, default 0; skips that many items after the marker position (or from
   the start). Unlike the marker it costs rows skipped.
 
-Each page is a list of the items' stored documents (``CheckpointItem.document``); a page is full
-when it has ``limit`` items, and only then has a next page link.
+Each page is a list of rows (the API asks for ``id`` and the stored ``document``; the browse
+pages for their columns); a page is full when it has ``limit`` items, and only then has the API a
+next page link.
+
+``keyset_page`` is the one pager, for the API (``backups.api.pagination.MarkerPagination``, the
+DRF pagination class) and the browse pages. With ``neighbours=True`` (the pages) it also says
+whether a next page exists (it reads ``limit + 1`` rows) and where the previous page starts: it
+walks the reversed ordering (``Ordering.reversed``) from the page's first row for ``limit + 1``
+ids; the one past ``limit`` is the previous page's marker, fewer means the first page. So every
+page, backwards included, is an ordinary marker URL.
 """
 import re
 from dataclasses import dataclass
 
-from backups.models import ID_LENGTH
+from backups.models import ID_LENGTH, is_item_id
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 1000
@@ -52,22 +60,9 @@ def _integer(params, name, default, low, high):
 
 
 @dataclass(frozen=True)
-class Page:
-    ids: list
-    documents: list
-    limit: int
+class Paging:
+    """``limit``, ``marker`` and ``offset`` of one request, validated."""
 
-    @property
-    def is_full(self):
-        return len(self.documents) == self.limit
-
-    @property
-    def last_id(self):
-        return self.ids[-1] if self.ids else None
-
-
-@dataclass(frozen=True)
-class MarkerPagination:
     limit: int = DEFAULT_LIMIT
     marker: str | None = None
     offset: int = 0
@@ -78,33 +73,78 @@ class MarkerPagination:
         limit = _integer(params, "limit", default_limit, 1, MAX_LIMIT)
         offset = _integer(params, "offset", 0, 0, MAX_OFFSET)
         marker = params.get("marker") or None
-        if marker is not None and (len(marker) > ID_LENGTH or "\x00" in marker):
+        if marker is not None and not is_item_id(marker):
             raise MarkerNotFound(marker[:ID_LENGTH])
         return cls(limit=limit, marker=marker, offset=offset)
 
-    def marker_values(self, scope, ordering):
-        """The marker row's sort values (one query), or ``None`` without a marker."""
-        if self.marker is None:
-            return None
-        row = (
-            scope.filter(pk=self.marker)
-            .annotate(**ordering.aliases())
-            .values(*ordering.aliases())
-            .first()
-        )
-        if row is None:
-            raise MarkerNotFound(self.marker)
-        return row
 
-    def page(self, queryset, scope, ordering):
-        """The page of ``queryset`` (already filtered and scoped) in ``ordering``.
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    limit: int
+    has_next: bool = False
+    has_previous: bool = False
+    previous_marker: str | None = None
 
-        ``scope`` is the caller's visible set, where the marker is looked up. Costs one query,
-        plus one when there is a marker.
-        """
-        values = self.marker_values(scope, ordering)
-        queryset = ordering.apply(queryset)
-        if values is not None:
-            queryset = queryset.filter(ordering.after(values))
-        rows = list(queryset.values_list("id", "document")[self.offset : self.offset + self.limit])
-        return Page(ids=[r[0] for r in rows], documents=[r[1] for r in rows], limit=self.limit)
+    @property
+    def is_full(self):
+        return len(self.rows) == self.limit
+
+    @property
+    def last_id(self):
+        return self.rows[-1]["id"] if self.rows else None
+
+    @property
+    def next_marker(self):
+        return self.last_id if self.has_next else None
+
+
+def marker_values(scope, ordering, marker):
+    """The marker row's sort values (one query), or ``None`` without a marker."""
+    if marker is None:
+        return None
+    row = scope.filter(pk=marker).annotate(**ordering.aliases()).values(*ordering.aliases()).first()
+    if row is None:
+        raise MarkerNotFound(marker)
+    return row
+
+
+def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False):
+    """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
+
+    ``scope`` is the caller's visible set, where the marker is looked up. Queries: the marker's
+    sort values (with a marker), the page; with ``neighbours`` the ids before the page too (with a
+    marker or offset).
+    """
+    values = marker_values(scope, ordering, paging.marker)
+    aliases = list(ordering.aliases()) if neighbours else []
+    forward = (
+        queryset.annotate(**ordering.aliases()).order_by(*ordering.order_by())
+        if neighbours
+        else ordering.apply(queryset)
+    )
+    if values is not None:
+        forward = forward.filter(ordering.after(values))
+    start, stop = paging.offset, paging.offset + paging.limit + (1 if neighbours else 0)
+    rows = list(forward.values(*columns, *aliases)[start:stop])
+    if not neighbours:
+        return Page(rows=rows, limit=paging.limit)
+    has_next, rows = len(rows) > paging.limit, rows[: paging.limit]
+    has_previous, previous_marker = values is not None or bool(paging.offset), None
+    if has_previous and rows:  # at worst (no rows) back to the first page
+        first = {alias: rows[0][alias] for alias in aliases}
+        before = _ids_before(queryset, ordering, first, paging.limit + 1)
+        has_previous = bool(before)
+        previous_marker = before[paging.limit] if len(before) > paging.limit else None
+    return Page(rows, paging.limit, has_next, has_previous, previous_marker)
+
+
+def _ids_before(queryset, ordering, values, count):
+    """Up to ``count`` ids before the row whose sort values are ``values``, nearest first."""
+    backwards = ordering.reversed()
+    return list(
+        queryset.annotate(**backwards.aliases())
+        .order_by(*backwards.order_by())
+        .filter(backwards.after(values))
+        .values_list("id", flat=True)[:count]
+    )

@@ -46,7 +46,8 @@ from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
 from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
-from backups.models import CheckpointItem, is_project_id
+from backups.models import CheckpointItem
+from backups.tenancy import is_project_id
 
 from . import reading, workers
 from .deferred_indexes import defer_indexes

@@ -2,7 +2,8 @@
 
 Single saves keep it current by themselves (``CheckpointItem.save`` and the children's
 ``save``/``delete``); bulk statements bypass ``save``, so this module renders each item in memory
-(``schema.render_parsed``, the derived columns by ``models.derived_columns``) before writing.
+(``schema.render_parsed``; the derived columns by ``services.documents.derived_columns``) before
+writing the batch.
 
 ``upsert_items`` is the import's hot path (a million items at ten thousand a second), so it writes
 plain SQL built from the models' ``_meta`` rather than ``bulk_create``: no model instances, rows as
@@ -20,7 +21,8 @@ import orjson
 from django.db import connection, transaction
 
 from backups.document.schema import render_parsed
-from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup, derived_columns
+from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
+from backups.services import documents
 
 
 class ItemConflict(ValueError):
@@ -37,7 +39,7 @@ def build_item(project_id, parsed):
     item = CheckpointItem(project_id=project_id, **parsed.fields)
     volume_backups = [VolumeBackup(item=item, **row) for row in parsed.volume_backups]
     replication_records = [ReplicationRecord(item=item, **row) for row in parsed.replication_records]
-    item.derive(volume_backups, replication_records)
+    documents.derive(item, volume_backups, replication_records)
     return item, volume_backups, replication_records
 
 
@@ -67,7 +69,7 @@ def prepare_items(project_id, parsed_items):
     for parsed in parsed_items:
         fields = parsed.fields
         document = render_parsed(parsed)
-        derived = derived_columns(fields["name"], fields["resource_name"], document)
+        derived = documents.derived_columns(fields["name"], fields["resource_name"], document)
         items.append({"project_id": project_id, **fields, **derived})
         item_id = fields["id"]
         for row in parsed.volume_backups:

@@ -1,4 +1,8 @@
-"""The browse pages: each view wires the request to ``backups.ui.browse`` and renders a template."""
+"""The browse pages: each view wires the request to its page module in ``backups.ui`` and renders a template.
+
+Access (``backups.tenancy.ProjectAccess``): login, the view permission, and a readable
+``project`` (the user's first membership by default; staff read every project).
+"""
 
 from functools import wraps
 
@@ -9,8 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import browse
-from .browse import BrowseQuery, ProjectAccess, ProjectNotReadable
+from backups.listing.parameters import PROJECT_PARAMETER
+from backups.tenancy import ProjectAccess, ProjectNotReadable
+
+from . import csv_export, detail, list_page, overview
+from .context import VIEW_PERMISSION, page_parameters, query_status
 
 
 def browse_view(view):
@@ -20,10 +27,10 @@ def browse_view(view):
     @login_required
     @require_safe
     def wrapper(request, *args, **kwargs):
-        if not request.user.has_perm(browse.VIEW_PERMISSION):
+        if not request.user.has_perm(VIEW_PERMISSION):
             return render(request, "backups/no_access.html", status=403)
         try:
-            access = ProjectAccess.for_user(request.user, request.GET.get(browse.PROJECT_PARAMETER))
+            access = ProjectAccess.for_user(request.user, request.GET.get(PROJECT_PARAMETER))
         except ProjectNotReadable as error:
             return render(request, "backups/no_access.html", {"project": error.project}, status=403)
         if access.project is None:
@@ -35,31 +42,31 @@ def browse_view(view):
 
 @browse_view
 def checkpoint_item_list(request, access):
-    context, status = browse.list_context(request, access, BrowseQuery.from_params(request.GET))
+    context, status = list_page.list_context(request, access, page_parameters(request.GET))
     return render(request, "backups/list.html", context, status=status)
 
 
 @browse_view
 def checkpoint_item_overview(request, access):
-    context, status = browse.overview_context(request, access, BrowseQuery.from_params(request.GET))
+    context, status = overview.overview_context(request, access, page_parameters(request.GET))
     return render(request, "backups/overview.html", context, status=status)
 
 
 @browse_view
 def checkpoint_item_export(request, access):
-    query = BrowseQuery.from_params(request.GET)
-    if browse.query_status(access, query) != 200:  # the list page explains what is wrong
+    query = page_parameters(request.GET)
+    if query_status(access, query) != 200:  # the list page explains what is wrong
         return redirect(f"{reverse('backups:list')}?{request.GET.urlencode()}")
-    lines = browse.csv_lines(query.filtered(access.scope(query.all_tenants)), query.ordering)
+    lines = csv_export.csv_lines(query.filter(access.scope(query.all_tenants)), query.ordering)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    filename = browse.csv_filename(access, query, timezone.now())
+    filename = csv_export.csv_filename(access, query, timezone.now())
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @browse_view
 def checkpoint_item_detail(request, access, item_id):
-    item = browse.checkpoint_item_for(access, item_id)
+    item = detail.checkpoint_item_for(access, item_id)
     if item is None:
         return render(request, "backups/not_found.html", {"item_id": item_id}, status=404)
-    return render(request, "backups/detail.html", browse.detail_context(request, access, item))
+    return render(request, "backups/detail.html", detail.detail_context(request, access, item))

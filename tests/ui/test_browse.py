@@ -19,7 +19,7 @@ from backups.document.schema import parse_item
 from backups.document.timestamps import format_timestamp
 from backups.models import ProjectMembership
 from backups.services.upsert import upsert_items
-from backups.ui import browse
+from backups.ui import csv_export, list_page
 
 PROJECT = "proj-a"
 OTHER = "proj-b"
@@ -466,7 +466,7 @@ def test_count_is_exact_below_the_cap_and_capped_above(client, member, many, mon
     response = client.get("/", {"limit": "10"})
     assert (response.context["page"].count, response.context["page"].count_capped) == (37, False)
     assert "37 backups match" in response.content.decode()
-    monkeypatch.setattr(browse, "COUNT_CAP", 20)
+    monkeypatch.setattr(list_page, "COUNT_CAP", 20)
     response = client.get("/", {"limit": "10"})
     assert (response.context["page"].count, response.context["page"].count_capped) == (20, True)
     assert "20+ backups match" in response.content.decode()
@@ -476,7 +476,7 @@ def test_count_runs_over_a_limited_subquery_never_a_full_count(client, member, m
     with CaptureQueriesContext(connection) as captured:
         client.get("/")
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert len(counts) == 1 and f"LIMIT {browse.COUNT_CAP + 1}" in counts[0]
+    assert len(counts) == 1 and f"LIMIT {list_page.COUNT_CAP + 1}" in counts[0]
 
 
 def test_empty_state(client, member, catalogue):
@@ -716,7 +716,7 @@ def test_csv_guards_against_formula_injection(client, member, catalogue):
     ],
 )
 def test_csv_cell(value, expected):
-    assert browse.csv_cell(value) == expected
+    assert csv_export.csv_cell(value) == expected
 
 
 def test_csv_is_read_in_chunks_by_an_iterator(client, member, catalogue, monkeypatch):
@@ -731,7 +731,7 @@ def test_csv_is_read_in_chunks_by_an_iterator(client, member, catalogue, monkeyp
     response = client.get("/export.csv")
     assert seen == []  # nothing is read before the body is consumed
     read_csv(response)
-    assert seen == [browse.CSV_CHUNK_SIZE]
+    assert seen == [csv_export.CSV_CHUNK_SIZE]
 
 
 def test_csv_with_invalid_parameters_goes_to_the_list_with_the_errors(client, member, catalogue):

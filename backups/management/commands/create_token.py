@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from backups.models import ApiToken, ProjectMembership, is_project_id
+from backups.models import ApiToken, ProjectMembership
+from backups.tenancy import is_project_id
 
 #: A hundred years: a bound that keeps the expiry a valid date and refuses typos like 10**9.
 MAX_EXPIRES_IN_DAYS = 36500

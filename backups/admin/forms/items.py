@@ -1,0 +1,31 @@
+"""The checkpoint item's admin form: its own keys, judged by ``schema.parse_item``."""
+from backups.document import schema
+from backups.models import CheckpointItem
+
+from .schema_form import SchemaModelForm, Section
+
+ITEM_SECTIONS = (
+    Section("the item", "", schema.ITEM_KEYS + (schema.POLICY_KEY,), "extra", reserved=schema.ITEM_SECTIONS),
+    Section("backup_data", "backup_data.", schema.BACKUP_DATA_KEYS, "backup_data_extra"),
+    Section(
+        "extend_info", "extend_info.", schema.EXTEND_INFO_KEYS, "extend_info_extra",
+        reserved=schema.EXTEND_INFO_SECTIONS,
+    ),
+)
+
+
+class CheckpointItemAdminForm(SchemaModelForm):
+    """An item's own keys (children are inlines with their own forms), judged by ``schema.parse_item``."""
+
+    sections = ITEM_SECTIONS
+
+    class Meta:
+        model = CheckpointItem
+        fields = "__all__"
+
+    def document(self):
+        top, backup_data, extend_info = (self._section_json(section) for section in self.sections)
+        return {**top, "backup_data": backup_data, "extend_info": extend_info}
+
+    def parse(self, document):
+        return schema.parse_item(document).fields

@@ -1,0 +1,130 @@
+"""``SchemaModelForm``: a model form whose edit is assembled as CSBS JSON and judged by ``schema``."""
+from django import forms
+
+from backups.document import schema
+
+from .fields import ExtraKeysField, JsonValueField, field_for_key
+
+
+class Section:
+    """One JSON object of the form's document: its path, its key table and its extras attribute."""
+
+    def __init__(self, title, path, keys, extra_attr, reserved=()):
+        self.title = title
+        self.path = path
+        self.keys = keys
+        self.extra_attr = extra_attr
+        self.reserved = {key.name for key in keys} | set(reserved)
+
+
+class SchemaModelForm(forms.ModelForm):
+    """A ``ModelForm`` whose schema keys are ``JsonValueField``s, judged by ``schema`` in ``clean()``."""
+
+    #: The sections the form edits, the first one being the document's top level.
+    sections = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model_fields = self._meta.model._meta
+        for section in self.sections:
+            for key in section.keys:
+                if key.attr in self.fields:
+                    self.fields[key.attr] = field_for_key(key, model_fields.get_field(key.attr))
+            if section.extra_attr in self.fields:
+                model_field = model_fields.get_field(section.extra_attr)
+                self.fields[section.extra_attr] = ExtraKeysField(
+                    reserved=section.reserved,
+                    label=f"Other keys of {section.title}",
+                    help_text=model_field.help_text,
+                )
+        #: The stored values behind the texts shown (``initial``), for change messages.
+        self.stored_values = {}
+        for name, field in self.fields.items():
+            if isinstance(field, JsonValueField):
+                self.stored_values[name] = self.initial.get(name)
+                self.initial[name] = field.to_text(self.initial.get(name))
+
+    # -- the document --
+
+    def _typed(self, attr):
+        """Whether ``attr`` takes the typed value: a new object, or a field the admin changed.
+
+        An unchanged field keeps its stored value exactly, whatever the browser sent back (a
+        textarea turns ``\n`` into ``\r\n``, a timestamp may be retyped with an offset).
+        """
+        return attr in self.fields and (self.instance._state.adding or attr in self.changed_data)
+
+    def _value(self, key):
+        if self._typed(key.attr):
+            return self.cleaned_data.get(key.attr)
+        return key.kind.dump(getattr(self.instance, key.attr))
+
+    def _section_json(self, section):
+        data = {}
+        for key in section.keys:
+            if key.attr in self.fields and key.attr in self.errors:
+                continue  # already refused by its field; the schema would only repeat it
+            data[key.name] = self._value(key)
+        if self._typed(section.extra_attr):
+            extra = self.cleaned_data.get(section.extra_attr)
+        else:
+            extra = getattr(self.instance, section.extra_attr)
+        if isinstance(extra, dict):
+            data.update({name: value for name, value in extra.items() if name not in section.reserved})
+        return data
+
+    def document(self):
+        """The edited object as CSBS JSON (the shape ``parse`` reads)."""
+        raise NotImplementedError
+
+    def parse(self, document):
+        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``."""
+        raise NotImplementedError
+
+    # -- validation --
+
+    def clean(self):
+        cleaned_data = super().clean()
+        keys = {section.path + key.name: key for section in self.sections for key in section.keys}
+        document = self.document()
+        refused = set()
+        # parse() stops at the first broken key; parsing again without it reports every one.
+        while True:
+            try:
+                values = self.parse(document)
+                break
+            except schema.ItemInvalid as error:
+                key = keys.get(error.field)
+                if error.field in refused or key is None:
+                    if error.field not in refused:
+                        attr = self._extra_attr_of(error.field)
+                        self.add_error(attr if attr in self.fields else None, str(error))
+                    return cleaned_data
+                refused.add(error.field)
+                self.add_error(key.attr if key.attr in self.fields else None, str(error))
+                # A required key cannot go: the stored value stands in (the same key fails again
+                # when there is none, which ends the loop).
+                stand_in = key.kind.dump(getattr(self.instance, key.attr)) if key.required else None
+                _replace(document, error.field, stand_in)
+        if refused:
+            return cleaned_data
+        for attr, value in values.items():
+            if attr in self.fields:
+                cleaned_data[attr] = value
+        return cleaned_data
+
+    def _extra_attr_of(self, path):
+        """The extras field holding a path that is no listed key (``extend_info.taskid``)."""
+        for section in sorted(self.sections, key=lambda section: len(section.path), reverse=True):
+            if path.startswith(section.path):
+                return section.extra_attr
+        return None
+
+
+def _replace(document, path, value):
+    """Set the key at a dotted JSON path (``backup_data.ram``) of the document."""
+    *parents, name = path.split(".")
+    node = document
+    for part in parents:
+        node = node[part]
+    node[name] = value

@@ -1,0 +1,80 @@
+"""``CheckpointItemViewSet``: the three endpoints of API.md, as one DRF ViewSet on a router.
+
+A request walks: authentication (401) → ``ProjectPermission``, the path's project (403) → the
+query string, ``ListParameters`` (400) → ``all_tenants`` (403) → ``get_queryset`` (the scope) →
+``CheckpointItemFilterBackend`` (the FilterSet) → ``MarkerPagination`` (sort, keyset page) → the
+stored documents joined into the body (``backups.api.responses``). Only GET and HEAD are routed:
+anything else, OPTIONS included, is 405 CSBS.9405 with ``Allow: GET, HEAD``.
+"""
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.viewsets import GenericViewSet
+
+from backups.listing.parameters import ListParameters, unknown_parameter_message
+from backups.listing.selectors import checkpoint_item_document, checkpoint_item_scope
+from backups.models import CheckpointItem
+
+from .errors import InvalidParameter, ItemNotFound
+from .filters import CheckpointItemFilterBackend
+from .openapi import count_schema, detail_schema, list_schema
+from .pagination import MarkerPagination
+from .permissions import ProjectPermission, require_all_tenants
+from .responses import checkpoint_item_response, count_response
+
+
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """Always JSON, whatever ``Accept`` says: CSBS clients send ``*/*`` or nothing."""
+
+    def select_parser(self, request, parsers):
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class CheckpointItemViewSet(GenericViewSet):
+    """``/v1/{project_id}/checkpoint_items``: list, ``count`` and one item (``retrieve``)."""
+
+    permission_classes = [ProjectPermission]
+    content_negotiation_class = JSONOnlyNegotiation
+    filter_backends = [CheckpointItemFilterBackend]
+    pagination_class = MarkerPagination
+    http_method_names = ["get", "head"]
+    lookup_url_kwarg = "item_id"
+    lookup_value_regex = "[^/]+"
+
+    def initial(self, request, *args, **kwargs):
+        """After authentication and the path's project: the parameters (400), then ``all_tenants`` (403)."""
+        super().initial(request, *args, **kwargs)
+        if self.action == "retrieve":
+            if request.query_params:
+                raise InvalidParameter(unknown_parameter_message(request.query_params))
+            return
+        self.parameters = ListParameters.read(request.query_params, validate_paging=self.action == "list")
+        if problem := self.parameters.problem():
+            raise InvalidParameter(problem)
+        require_all_tenants(request, self.parameters.all_tenants)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular describing the API
+            return CheckpointItem.objects.none()
+        return checkpoint_item_scope(self.kwargs["project_id"], all_tenants=self.parameters.all_tenants)
+
+    @list_schema
+    def list(self, request, project_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(page)
+
+    @count_schema
+    @action(detail=False, url_path="count")
+    def count(self, request, project_id):
+        """The list's filters, paging ignored."""
+        return count_response(self.filter_queryset(self.get_queryset()).count())
+
+    @detail_schema
+    def retrieve(self, request, project_id, item_id):
+        """Takes no parameters."""
+        document = checkpoint_item_document(project_id, item_id)
+        if document is None:
+            raise ItemNotFound(item_id)
+        return checkpoint_item_response(document)
