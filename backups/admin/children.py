@@ -8,7 +8,7 @@ from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 from backups.services import documents
 
 from .forms import PositionedInlineFormSet, ReplicationRecordAdminForm, VolumeBackupAdminForm
-from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, ValueChangeMessageMixin
+from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, KeptAsGivenMessageMixin, ValueChangeMessageMixin
 from .search import TermSearchMixin, exact_match
 
 VOLUME_BACKUP_FIELDS = [
@@ -61,7 +61,8 @@ class ReplicationRecordInline(InlineJsonReadOnlyMixin, admin.StackedInline):
 
 
 class ChildAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    KeptAsGivenMessageMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     """A volume backup or replication record on its own page; the item is chosen by id."""
 

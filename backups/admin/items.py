@@ -12,7 +12,13 @@ from backups.services import documents
 from .children import ReplicationRecordInline, VolumeBackupInline
 from .filters import CreatedAtRangeFilter, IndexedValuesFilter
 from .forms import CheckpointItemAdminForm
-from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, ValueChangeMessageMixin, pretty_json
+from .mixins import (
+    BigTableAdminMixin,
+    JsonReadOnlyMixin,
+    KeptAsGivenMessageMixin,
+    ValueChangeMessageMixin,
+    pretty_json,
+)
 from .search import UUID_PATTERN, TermSearchMixin, exact_match, is_ip_address
 
 
@@ -27,7 +33,8 @@ def export_csbs_json(modeladmin, request, queryset):
 
 @admin.register(CheckpointItem)
 class CheckpointItemAdmin(
-    ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin, admin.ModelAdmin
+    KeptAsGivenMessageMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    admin.ModelAdmin,
 ):
     form = CheckpointItemAdminForm
     inlines = [VolumeBackupInline, ReplicationRecordInline]
