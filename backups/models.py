@@ -1,7 +1,8 @@
 """Checkpoint items (CSBS backups), their volume backups and replication records, and API tokens.
 
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
-does not list are kept in the ``*_extra`` JSON of their section. ``document`` holds the item's
+does not list are kept in the ``*_extra`` JSON of their section, values no column can hold in
+``as_given`` (the ingest rule: ``backups.document.schema``). ``document`` holds the item's
 rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
 stored documents; ``backups.services.documents`` keeps it current on every write.
 """
@@ -33,7 +34,7 @@ class CheckpointItem(models.Model):
     id = CodePointCharField(primary_key=True, max_length=ID_LENGTH)
     project_id = models.CharField(max_length=64, help_text="Owner project (tenant).")
     checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    name = CodePointCharField(max_length=255, blank=True)
+    name = CodePointCharField(max_length=255, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     status = CodePointCharField(max_length=32, choices=choices.ItemStatus.choices)
     resource_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
@@ -91,6 +92,10 @@ class CheckpointItem(models.Model):
     dec = models.BooleanField("DEC", null=True, blank=True, help_text="Dedicated backup.")
     dec_size = models.JSONField(null=True, blank=True, help_text="MB; string or number.")
     extend_info_extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     # --- derived, kept current by services.documents -----------------------------------------------
     name_folded = models.TextField(editable=False, default="")
@@ -116,7 +121,7 @@ class CheckpointItem(models.Model):
             models.Index(
                 "project_id", sort_expression("updated_at"), "id", name="item_proj_updated"
             ),
-            models.Index(fields=["project_id", "name", "id"], name="item_proj_name"),
+            models.Index("project_id", sort_expression("name"), "id", name="item_proj_name"),
             models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
                 "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
@@ -131,7 +136,7 @@ class CheckpointItem(models.Model):
             # all_tenants pages.
             models.Index(fields=["created_at", "id"], name="item_created"),
             models.Index(sort_expression("updated_at"), "id", name="item_updated"),
-            models.Index(fields=["name", "id"], name="item_name"),
+            models.Index(sort_expression("name"), "id", name="item_name"),
             models.Index(fields=["status", "id"], name="item_status"),
             models.Index(sort_expression("protected_at"), "id", name="item_protected"),
             # Filters.
@@ -197,6 +202,10 @@ class VolumeBackup(models.Model):
     )
     dec_size = models.JSONField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     class Meta:
         ordering = ["item", "position"]
@@ -246,6 +255,10 @@ class ReplicationRecord(models.Model):
     created_at = models.DateTimeField(null=True, blank=True, help_text="When replication started.")
     extra_info = models.JSONField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    as_given = models.TextField(
+        null=True, blank=True, editable=False,
+        help_text="Values kept as given that their columns cannot hold, by JSON path (JSON text).",
+    )
 
     class Meta:
         ordering = ["item", "position"]

@@ -177,15 +177,9 @@ def render(results):
             f"floor {row['floor']:7.0f}   peer {row['peer']:7.1f}"
         )
     lines.append("")
-    imported = results["import"]
-    if "items_per_s" in imported:
-        lines.append(
-            f"Import: {imported['items']:,} items in {imported['seconds']:.0f} s = "
-            f"{imported['items_per_s']:,.0f} items/s; RSS {imported['rss_at_20pct_mb']:.0f} MB at 20%, "
-            f"max {imported['rss_max_mb']:.0f} MB, end {imported['rss_end_mb']:.0f} MB"
-        )
-    else:
-        lines.append(f"Import: not measured ({imported.get('skipped') or imported.get('error', '')[:300]})")
+    from bench import importing
+
+    lines.extend(importing.render(results["import"]))
     lines.append("")
     lines.append(
         "Queries of a tenant list request by limit: "

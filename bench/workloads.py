@@ -461,78 +461,6 @@ def same_json(workload, ports, headers_of):
 # --- import ---------------------------------------------------------------------------------------
 
 
-def _rss_kb(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def run_import(base_url, items, log):
-    """Time ``import_checkpoint_items`` on an ``items``-item file into a fresh database; sample its RSS."""
-    command = REPO_DIR / "backups" / "management" / "commands" / "import_checkpoint_items.py"
-    generator = REPO_DIR / "scripts" / "make_import_file.py"
-    if not command.exists() or not generator.exists():
-        return {"skipped": "import_checkpoint_items or scripts/make_import_file.py not present yet"}
-    import psycopg2
-
-    path = BENCH_DIR / "data" / f"import-{items}.json"
-    if not path.exists():
-        log(f"writing the import file {path.name} (once)")
-        subprocess.run(
-            [PYTHON, str(generator), "--items", str(items), "--seed", "1", "-o", str(path) + ".tmp"],
-            check=True,
-            cwd=REPO_DIR,
-        )
-        os.replace(str(path) + ".tmp", path)
-    admin = psycopg2.connect(f"{base_url}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS bench_import")
-        cursor.execute("CREATE DATABASE bench_import")
-    url = f"{base_url}/bench_import"
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, cwd=REPO_DIR, env=env
-    )
-    log(f"importing {items:,} items ({path.stat().st_size / 1e9:.2f} GB)")
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [PYTHON, "manage.py", "import_checkpoint_items", str(path), "--project", "bench-import"],
-        cwd=REPO_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    samples = []
-    while process.poll() is None:
-        rss = _rss_kb(process.pid)
-        if rss:
-            samples.append((time.monotonic() - started, rss))
-        time.sleep(0.5)
-    seconds = time.monotonic() - started
-    output = process.stdout.read().decode(errors="replace")
-    with admin.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS bench_import")
-    admin.close()
-    if process.returncode != 0:
-        return {"error": output[-2000:], "seconds": seconds}
-    rss = [kb for _, kb in samples]
-    quarter = [kb for t, kb in samples if t >= seconds * 0.2] or rss
-    return {
-        "items": items,
-        "seconds": seconds,
-        "items_per_s": items / seconds,
-        "output": output.strip()[-500:],
-        "rss_max_mb": max(rss) / 1024 if rss else None,
-        "rss_at_20pct_mb": quarter[0] / 1024 if quarter else None,
-        "rss_end_mb": rss[-1] / 1024 if rss else None,
-    }
-
-
 # --- the run ----------------------------------------------------------------------------------------
 
 
@@ -707,7 +635,9 @@ def run(url, params, built, args, log):
     if args.quick or args.skip_import:
         results["import"] = {"skipped": "--quick or --skip-import"}
     else:
-        results["import"] = run_import(url.rsplit("/", 1)[0], 1_000_000, log)
+        from bench import importing
+
+        results["import"] = importing.run(url.rsplit("/", 1)[0], 1_000_000, log)
     results["loadavg_end"] = os.getloadavg()
     results["workloads"] = [
         {"name": w.name, "group": w.group, "path": w.path(), "tenant": w.tenant, **w.result}

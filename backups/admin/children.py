@@ -9,7 +9,7 @@ from backups.services import documents
 from backups.sync.admin import SyncedChildAdminMixin, SyncedInlineMixin
 
 from .forms import PositionedInlineFormSet, ReplicationRecordAdminForm, VolumeBackupAdminForm
-from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, ValueChangeMessageMixin
+from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, KeptAsGivenMessageMixin, ValueChangeMessageMixin
 from .search import TermSearchMixin, exact_match
 
 VOLUME_BACKUP_FIELDS = [
@@ -62,7 +62,9 @@ class ReplicationRecordInline(InlineJsonReadOnlyMixin, admin.StackedInline):
 
 
 class ChildAdmin(
-    SyncedChildAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    SyncedChildAdminMixin, KeptAsGivenMessageMixin, ValueChangeMessageMixin, JsonReadOnlyMixin,
+    TermSearchMixin,
+    BigTableAdminMixin,
     admin.ModelAdmin,
 ):
     """A volume backup or replication record on its own page; the item is chosen by id."""

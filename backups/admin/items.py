@@ -13,7 +13,13 @@ from backups.sync.admin import SyncedItemAdminMixin  # also registers the sync's
 from .children import ReplicationRecordInline, VolumeBackupInline
 from .filters import CreatedAtRangeFilter, IndexedValuesFilter
 from .forms import CheckpointItemAdminForm
-from .mixins import BigTableAdminMixin, JsonReadOnlyMixin, ValueChangeMessageMixin, pretty_json
+from .mixins import (
+    BigTableAdminMixin,
+    JsonReadOnlyMixin,
+    KeptAsGivenMessageMixin,
+    ValueChangeMessageMixin,
+    pretty_json,
+)
 from .search import UUID_PATTERN, TermSearchMixin, exact_match, is_ip_address
 
 
@@ -28,7 +34,9 @@ def export_csbs_json(modeladmin, request, queryset):
 
 @admin.register(CheckpointItem)
 class CheckpointItemAdmin(
-    SyncedItemAdminMixin, ValueChangeMessageMixin, JsonReadOnlyMixin, TermSearchMixin, BigTableAdminMixin,
+    SyncedItemAdminMixin, KeptAsGivenMessageMixin, ValueChangeMessageMixin, JsonReadOnlyMixin,
+    TermSearchMixin,
+    BigTableAdminMixin,
     admin.ModelAdmin,
 ):
     form = CheckpointItemAdminForm

@@ -1,10 +1,12 @@
 """What every backup admin page shares: change lists for big tables, JSON shown read-only, history."""
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html
+
+from backups.document.schema import REWRITTEN
 
 from .forms import JsonValueField
 from .paginator import CheapCountPaginator
@@ -133,3 +135,19 @@ class ValueChangeMessageMixin:
 
 def named(obj):
     return {"name": str(obj._meta.verbose_name), "object": str(obj)}
+
+
+class KeptAsGivenMessageMixin:
+    """After a save, say which values the edit kept as given (the import's rule): the API returns
+    them as they were typed, and filters and sorts treat them as absent."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        paths = sorted({path for path, what in getattr(form, "loose", ()) if what != REWRITTEN})
+        if paths:
+            self.message_user(
+                request,
+                "Kept as given, as the import would (their columns cannot hold them, so filters and sorts "
+                f"treat them as absent): {', '.join(paths)}.",
+                level=messages.WARNING,
+            )

@@ -110,7 +110,10 @@ def item_json_schema():
     item["properties"][schema.POLICY_KEY.name] = kind_schema(schema.POLICY_KEY.kind, nullable=False)
     item["description"] = (
         "A CSBS checkpoint item. Every key of the seed is present (null when unknown, [] for lists, "
-        "{} for fail_code); policy_id only when set; keys the seed does not list are kept as imported."
+        "{} for fail_code); policy_id only when set; keys the seed does not list are kept as imported. "
+        "The types below are the seed's: a value CSBS sent otherwise (an empty string for a time, a "
+        "number with a fraction for an integer…) is returned as it was given, and filters treat it as "
+        "absent (docs/API.md, the ingest rule)."
     )
     return item
 

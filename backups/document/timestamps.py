@@ -23,6 +23,15 @@ _TIMESTAMP = re.compile(
 #: The form CSBS writes, and so nearly every timestamp of an import file.
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}", re.ASCII)
 
+class Instant(dt.datetime):
+    """A parsed timestamp that remembers its canonical text (an import writes it back as read).
+
+    Arithmetic and ``replace`` give instances without ``text``: ``format_timestamp`` then formats.
+    """
+
+    __slots__ = ("text",)
+
+
 FORMAT_HINT = "an ISO 8601 time such as 2017-04-18T01:21:52.701973 (Z or ±HH:MM allowed)"
 
 
@@ -34,10 +43,11 @@ def parse_timestamp(value, *, allow_date=False):
         # The import's hot path: C's fromisoformat reads this form several times faster than the
         # general grammar below, which still words every error (an impossible date, the sentinel).
         try:
-            moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+            moment = Instant.fromisoformat(value + "+00:00")
         except ValueError:
             moment = None
         if moment is not None and moment < NULL_DATETIME_SENTINEL:
+            moment.text = value
             return moment
     if allow_date and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
         value += "T00:00:00"
@@ -73,10 +83,18 @@ def parse_timestamp(value, *, allow_date=False):
     return moment
 
 
+def is_canonical(value):
+    """Whether ``value`` is already written as ``format_timestamp`` writes it (nothing rewritten)."""
+    return isinstance(value, str) and _CANONICAL.fullmatch(value) is not None
+
+
 def format_timestamp(value):
     """``2017-04-15T04:20:37.277880``: UTC, no offset, six fraction digits; ``None`` stays ``None``."""
     if value is None:
         return None
+    text = getattr(value, "text", None)
+    if text is not None:
+        return text
     if value.tzinfo is dt.timezone.utc:  # what parse_timestamp and the database give: the hot path
         return value.isoformat(timespec="microseconds")[:-6]
     if value.tzinfo is not None:

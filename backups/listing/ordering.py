@@ -11,9 +11,11 @@ rows never compare equal and marker paging is stable. Keys after an explicit ``i
 the order and are dropped.
 
 NULLs sort as larger than every value on every database: a nullable key is ordered by
-``COALESCE(key, NULL_DATETIME_SENTINEL)``, the largest instant we store (imports refuse it), and
-the same expression is indexed. This keeps the ORDER BY, the keyset condition and the indexes one
-and the same expression on SQLite and PostgreSQL, instead of NULLS FIRST/LAST special cases.
+``COALESCE(key, NULL_DATETIME_SENTINEL)``, the largest instant we store (imports refuse it), or
+for ``name`` ``COALESCE(name, NULL_NAME_SENTINEL)``, U+10FFFF (a name starting with it is kept as
+given, not typed), and the same expression is indexed. This keeps the ORDER BY, the keyset
+condition and the indexes one and the same expression on SQLite and PostgreSQL, instead of
+NULLS FIRST/LAST special cases.
 
 Strings sort by Unicode code point because their columns use the ``"C"`` collation on PostgreSQL
 (``backups.model_fields.CodePointCharField``) and SQLite's ``BINARY`` collation is code-point order.
@@ -25,11 +27,16 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThanOrEqual
 from django.db.models.functions import Coalesce
 
+from backups.model_fields import CodePointCharField
+
 #: Stands for NULL in sort expressions: larger than every timestamp an item may carry.
 NULL_DATETIME_SENTINEL = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
 
+#: Stands for a NULL ``name``: sorts after every name the column holds (``CodePointCharField``).
+NULL_NAME_SENTINEL = "\U0010ffff"
+
 SORT_KEYS = ("created_at", "updated_at", "name", "status", "protected_at", "id")
-NULLABLE_KEYS = frozenset({"updated_at", "protected_at"})
+NULLABLE_KEYS = frozenset({"updated_at", "protected_at", "name"})
 DIRECTIONS = ("asc", "desc")
 DEFAULT_DIRECTION = "desc"
 MAX_SORT_LENGTH = 255
@@ -61,6 +68,8 @@ class SortKey:
 
 def sort_expression(key):
     """The SQL expression a key sorts by: the column, or ``COALESCE`` for a nullable one."""
+    if key == "name":
+        return Coalesce(F(key), Value(NULL_NAME_SENTINEL, output_field=CodePointCharField()))
     if key in NULLABLE_KEYS:
         return Coalesce(key, Value(NULL_DATETIME_SENTINEL, output_field=DateTimeField()))
     return F(key)

@@ -4,8 +4,9 @@
 volume backups and replication records, so that a page of the list is a join of stored strings.
 It must be current after every write; every write path calls this module:
 
-* ``derive`` sets the columns before a row is written: ``CheckpointItem.save`` and the bulk
-  upsert (``backups.services.upsert``, on model instances or plain attribute objects alike);
+* ``derive`` sets the columns before a row is written: ``CheckpointItem.save`` and
+  ``upsert.build_item``; ``derived_columns`` gives the same values to the bulk upsert
+  (``backups.services.upsert``), which renders a parsed item's dicts (``schema.render_parsed``);
 * ``refresh_document`` re-renders one item from the database after its children changed: the
   children's ``save``/``delete`` and the admin's ``save_related``;
 * ``refresh_documents`` does it for several items: the admin's bulk delete of children (a
@@ -21,11 +22,22 @@ def fold(text):
     return (text or "").casefold()
 
 
+def derived_columns(name, resource_name, document):
+    """The derived columns' values from an item's name, resource name and rendered ``document``:
+    what ``derive`` sets on an object, and what the bulk upsert writes from a parsed item's dicts
+    (``schema.render_parsed``) without building one."""
+    return {
+        "name_folded": fold(name),
+        "resource_name_folded": fold(resource_name),
+        "document": dumps(document),
+    }
+
+
 def derive(item, volume_backups, replication_records):
     """Set ``item``'s derived columns (search forms, ``document``) from its fields and these children."""
-    item.name_folded = fold(item.name)
-    item.resource_name_folded = fold(item.resource_name)
-    item.document = dumps(render_item(item, volume_backups, replication_records))
+    document = render_item(item, volume_backups, replication_records)
+    for attr, value in derived_columns(item.name, item.resource_name, document).items():
+        setattr(item, attr, value)
 
 
 def stored_children(item):

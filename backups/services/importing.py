@@ -5,10 +5,18 @@ The rules (``import_checkpoint_items``):
 * A file holds one CSBS response body: the list ``{"checkpoint_items": [item, …]}`` or the detail
   ``{"checkpoint_item": item}``. The root must be a JSON object whose first key is one of those two;
   anything else (an array, an empty object, another API's body) is refused, saying what was found.
-* Items are read one at a time by ijson's C parser (``use_float=True``: orjson, which renders the
-  stored document, cannot write ``Decimal``) and written in batches of ``BATCH_SIZE`` through
-  ``services.upsert_items``'s two halves: a reader thread parses and prepares the next batch while
-  the database writes this one. A few batches are in memory at a time, never the file.
+* Items are read by ``services.reading`` (orjson over large chunks, ijson's C parser where that
+  cannot) and written in batches of ``BATCH_SIZE`` through ``services.upsert_items``'s two halves:
+  a reader thread parses and prepares the next batch while the database writes this one. A few
+  batches are in memory at a time, never the file.
+* Each item is read by the ingest rule (``backups.document.schema``): refused only when it cannot
+  be listed at all; a value its column cannot hold is kept as given, and ``FileResult.loose``
+  counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
+  given (string)``).
+* A big file loading into empty tables (PostgreSQL) defers their index maintenance to one build
+  of each index at the end, in the same transaction (``services.deferred_indexes``).
+* After the file, the planner's statistics of the tables it changed are refreshed when it wrote a
+  meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
 * A file is all-or-nothing (one transaction). It is refused, and nothing of it written, at the
   first invalid item (``schema.ItemInvalid``), an id repeated within the file, an id owned by
@@ -24,6 +32,7 @@ The rules (``import_checkpoint_items``):
   million ids).
 """
 
+import collections
 import hashlib
 import queue
 import threading
@@ -36,11 +45,14 @@ from django.conf import settings
 from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
-from backups.document.schema import ItemInvalid, parse_item
+from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
 from backups.models import CheckpointItem
 from backups.tenancy import is_project_id
 
-from .upsert import ItemConflict, OriginConflict, PreparedItems, prepare_items, write_items
+from . import reading, workers
+from .deferred_indexes import defer_indexes
+from .statistics import WrittenRows
+from .upsert import ItemConflict, OriginConflict, PreparedItems, prepare_items, write_items, written_rows
 
 LIST_KEY = "checkpoint_items"
 DETAIL_KEY = "checkpoint_item"
@@ -69,6 +81,8 @@ class FileResult:
     created: int
     updated: int
     seconds: float
+    #: ``{(json_path, what): count}`` of the values kept as given or rewritten (schema.ParsedItem.loose).
+    loose: dict = None
 
     @property
     def items(self):
@@ -77,6 +91,22 @@ class FileResult:
     @property
     def rate(self):
         return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+def describe_loose(loose):
+    """The summary's lines for ``FileResult.loose``: per JSON path and kind, how many values.
+
+    ``extend_info.dec: 3 values kept as given (string)`` — filters cannot match them (their query
+    column is NULL) but the API returns them as given; ``created_at: 2 timestamps rewritten in
+    UTC`` — typed, and written the contract's way.
+    """
+    lines = []
+    for (path, what), count in sorted(loose.items()):
+        if what == REWRITTEN:
+            lines.append(f"{path}: {count:,} timestamp{'s' * (count != 1)} rewritten in UTC")
+        else:
+            lines.append(f"{path}: {count:,} value{'s' * (count != 1)} kept as given ({what})")
+    return lines
 
 
 def check_project_id(project_id):
@@ -118,11 +148,13 @@ def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
             ) as bar,
         ):
             stream = _CountingReader(raw, lambda position: bar.update(position - bar.n))
+            run = _FileImport(name, project_id, batch_size, Path(path).stat().st_size)
             with transaction.atomic():
-                created, updated = _FileImport(name, project_id, batch_size).run(stream)
+                run.deferred = defer_indexes(Path(path).stat().st_size)
+                created, updated = run.run(stream)
     except OSError as error:
         raise ImportRefused(f"{name}: cannot be read ({error.strerror or error})") from None
-    return FileResult(name, created, updated, time.perf_counter() - started)
+    return FileResult(name, created, updated, time.perf_counter() - started, dict(run.loose))
 
 
 class _CountingReader:
@@ -143,55 +175,143 @@ class _CountingReader:
 
 @dataclass
 class _Batch:
-    entries: list  # (index, ParsedItem, suspect) — suspect: its id's digest was seen before
+    entries: list  # (index, id, suspect) — suspect: its id's digest was seen before
     prepared: PreparedItems
 
 
 class _FileImport:
     """One file's import: the reader thread parses and prepares batches, this thread writes them."""
 
-    def __init__(self, name, project_id, batch_size):
+    def __init__(self, name, project_id, batch_size, file_bytes=0):
         self.name = name
+        self.file_bytes = file_bytes
         self.project_id = project_id
         self.batch_size = batch_size
         self.created = self.updated = 0
+        self.loose = collections.Counter()
+        self.written = WrittenRows()
+        self.deferred = None  # deferred_indexes.DeferredIndexes while loading into empty tables
 
     def run(self, stream):
-        batches = _Prefetch(self._batches(stream), depth=2)
+        count = workers.workers_for(self.file_bytes)
+        if count:
+            try:
+                with transaction.atomic():  # a savepoint: a file read again in-process starts clean
+                    self._write_all(self._batches_in_workers(stream, count))
+            except _ReadAgain:
+                self._reset()
+                stream.seek(0)
+            else:
+                return self._finish()
+        self._write_all(self._batches(stream))
+        return self._finish()
+
+    def _write_all(self, generator):
+        batches = _Prefetch(generator, depth=2)
         try:
             for batch in batches:
                 self._write(batch)
         finally:
             batches.close()
+
+    def _finish(self):
+        if self.deferred is not None:
+            try:
+                self.deferred.restore()
+            except DatabaseError as error:
+                raise self._refused(f"its indexes could not be rebuilt ({error})") from None
+        self.written.refresh()
         return self.created, self.updated
+
+    def _reset(self):
+        self.created = self.updated = 0
+        self.loose.clear()
+        self.written = WrittenRows()
 
     # --- the reader thread: bytes → validated, rendered rows (no query) ---------------------------
 
     def _batches(self, stream):
-        seen = set()
-        entries = []
+        """Read, check and prepare the file's batches in order, in this process."""
+        self.seen = set()
+        chunk = []
         index = -1  # of the last item read
         try:
             for index, data in enumerate(self._items(stream)):
-                try:
-                    parsed = parse_item(data)
-                except ItemInvalid as error:
-                    raise self._refused_item(index, data, error.field, error.message) from None
-                digest = _digest(parsed.id)
-                entries.append((index, parsed, digest in seen))
-                seen.add(digest)
-                if len(entries) == self.batch_size:
-                    yield self._prepare(entries)
-                    entries = []
-        except ijson.JSONError as error:
-            raise self._refused_json(error, index) from None
-        if entries:
-            yield self._prepare(entries)
+                chunk.append(data)
+                if len(chunk) == self.batch_size:
+                    yield self._prepare(index - len(chunk) + 1, chunk)
+                    chunk = []
+        except reading.JSONError as error:  # ijson.JSONError or ValueError
+            if chunk:  # an item refused before the broken place is the one to name
+                self._prepare(index - len(chunk) + 1, chunk)
+            if isinstance(error, ijson.JSONError):
+                raise self._refused_json(error, index) from None
+            # ValueError: a number Python cannot read, the list key given twice
+            place = f" after item {index}" if index >= 0 else ""
+            raise self._refused(f"is not a valid CSBS response{place}: {error}") from None
+        if chunk:
+            yield self._prepare(index - len(chunk) + 1, chunk)
 
-    def _prepare(self, entries):
-        return _Batch(entries, prepare_items(self.project_id, [parsed for _, parsed, _ in entries]))
+    def _batches_in_workers(self, stream, count):
+        """The same batches, read and prepared by ``count`` worker processes from pieces of the
+        file's text (``reading.read_pieces``), in order, at most ``2 × count`` pieces in flight.
 
-    def _items(self, stream):
+        Anything unusual — a piece a worker cannot parse, an error of the JSON — raises
+        ``_ReadAgain``: the caller then reads the file in-process, whose messages say why.
+        """
+        self.seen = set()
+        pending = collections.deque()
+        done = 0  # items of the pieces already taken, for the items' indexes
+        executor = workers.pool(count)
+        try:
+            try:
+                for text in reading.read_pieces(stream, self._start(stream), LIST_KEY):
+                    job = executor.submit(workers.prepare_piece, self.project_id, text, self.batch_size)
+                    pending.append(job)
+                    while len(pending) > 2 * count:
+                        done = yield from self._take_piece(pending.popleft().result(), done)
+            except (reading.NotCut, *reading.JSONError) as error:
+                raise _ReadAgain(error) from None
+            while pending:
+                done = yield from self._take_piece(pending.popleft().result(), done)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _take_piece(self, result, done):
+        """A worker's piece as batches (``workers.PreparedPiece``), its refusal raised, or read again."""
+        if isinstance(result, workers.Refused):
+            raise self._refused_item(done + result.index, result.data, result.field, result.message)
+        if not isinstance(result, workers.PreparedPiece):  # workers.UNPARSED
+            raise _ReadAgain("a piece the worker could not parse")
+        self.loose.update(result.loose)
+        for ids, prepared in result.batches:
+            yield self._batch(done, ids, prepared)
+            done += len(ids)
+        return done
+
+    def _prepare(self, first, items):
+        """Read a batch by the ingest rule and prepare its rows, in this process."""
+        parsed = []
+        for offset, data in enumerate(items):
+            try:
+                item = parse_item(data)
+            except ItemInvalid as error:
+                raise self._refused_item(first + offset, data, error.field, error.message) from None
+            if item.loose:
+                self.loose.update(item.loose)
+            parsed.append(item)
+        return self._batch(first, [item.id for item in parsed], prepare_items(self.project_id, parsed))
+
+    def _batch(self, first, ids, prepared):
+        entries = []
+        for offset, item_id in enumerate(ids):
+            digest = _digest(item_id)
+            entries.append((first + offset, item_id, digest in self.seen))
+            self.seen.add(digest)
+        return _Batch(entries, prepared)
+
+    def _start(self, stream):
+        """Check the response's root (``_response_key``); leave ``stream`` at it; return the key."""
         head = stream.read(len(UTF8_BOM))
         if not head:
             raise self._refused(f"is empty: expected {EXPECTED}")
@@ -199,8 +319,10 @@ class _FileImport:
         stream.seek(start)
         key = self._response_key(stream)
         stream.seek(start)
-        prefix = f"{LIST_KEY}.item" if key == LIST_KEY else DETAIL_KEY
-        return ijson.items(stream, prefix, use_float=True)
+        return key
+
+    def _items(self, stream):
+        return reading.read_items(stream, self._start(stream), LIST_KEY)
 
     def _response_key(self, stream):
         """Read the first events only: the root's first key and the kind of its value."""
@@ -223,16 +345,16 @@ class _FileImport:
 
     def _write(self, batch):
         ids = set()
-        for index, parsed, suspect in batch.entries:
-            if suspect and (parsed.id in ids or self._stored(parsed.id)):
+        for index, item_id, suspect in batch.entries:
+            if suspect and (item_id in ids or self._stored(item_id)):
                 raise self._refused_item(
-                    index, {"id": parsed.id}, "id", "appears earlier in this file: each id may appear once"
+                    index, {"id": item_id}, "id", "appears earlier in this file: each id may appear once"
                 )
-            ids.add(parsed.id)
+            ids.add(item_id)
         try:
-            created, updated = write_items(batch.prepared)
+            created, updated = write_items(batch.prepared, all_new=self.deferred is not None)
         except ItemConflict as conflict:
-            index = next(i for i, parsed, _ in batch.entries if parsed.id == conflict.item_id)
+            index = next(i for i, item_id, _ in batch.entries if item_id == conflict.item_id)
             rule = (
                 conflict.rule if isinstance(conflict, OriginConflict)
                 else f"already belongs to another project ({conflict.owner}): an id is unique across projects"
@@ -243,6 +365,7 @@ class _FileImport:
             raise self._refused(f"items {first} to {last}: the database refused them ({error})") from None
         self.created += created
         self.updated += updated
+        self.written.add(written_rows(batch.prepared))
         if settings.DEBUG:  # DEBUG keeps the last 9,000 statements, a batch's INSERT is megabytes
             reset_queries()
 
@@ -284,6 +407,10 @@ class _FileImport:
         # Items come out of the parser a buffer at a time: the error lies after the last item read.
         place = f" after item {index}" if index >= 0 else ""
         return self._refused(f"is not valid JSON{place}: {reason}")
+
+
+class _ReadAgain(Exception):
+    """The workers' reading met something unusual: the file is read again in this process."""
 
 
 class _Prefetch:

@@ -1,24 +1,26 @@
-"""Bulk writes of checkpoint items (import, demo data), keeping ``document`` current.
+"""Bulk writes of checkpoint items (import, demo data, the sync), keeping ``document`` current.
 
 Single saves keep it current by themselves (``CheckpointItem.save`` and the children's
 ``save``/``delete``); bulk statements bypass ``save``, so this module renders each item in memory
-(``backups.services.documents.derive``) before writing the batch.
+(``schema.render_parsed``; the derived columns by ``services.documents.derived_columns``) before
+writing the batch.
 
-``upsert_items`` is the import's hot path (a million items at thousands a second), so it writes
-plain SQL built from the models' ``_meta`` rather than ``bulk_create``: no model instances, each
-column converted once by its field type (JSON as text, datetimes by the backend's own adapter),
-where ``bulk_create`` spends most of its time preparing field by field. It runs in two halves —
-``prepare_items`` (Python only, no query) and ``write_items`` (the statements) — so that a caller
-may prepare the next batch in another thread while the database writes this one.
+``upsert_items`` is the import's hot path (a million items at ten thousand a second), so it writes
+plain SQL built from the models' ``_meta`` rather than ``bulk_create``: no model instances, rows as
+dicts, each column converted once by its field type, and on PostgreSQL every table written by
+``COPY`` straight into it (an item already stored is deleted with its children first, so no
+staging table and no ``ON CONFLICT`` pass). It runs in two halves — ``prepare_items`` (Python
+only, no query) and ``write_items`` (the statements) — so that a caller may prepare the next
+batch in another thread while the database writes this one. Bulk writers refresh the planner's
+statistics afterwards (``backups.services.statistics``).
 """
-import io
 import operator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import orjson
 from django.db import connection, transaction
 
+from backups.document.schema import render_parsed
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 from backups.services import documents
 
@@ -87,21 +89,38 @@ class PreparedItems:
 
 def prepare_items(project_id, parsed_items, origin=IMPORT):
     """Render and convert a batch of ``schema.ParsedItem`` for ``write_items``; runs no query."""
-    trees = [_tree(project_id, parsed, origin) for parsed in parsed_items]
+    items, volume_backups, replication_records = [], [], []
+    for parsed in parsed_items:
+        fields = parsed.fields
+        document = render_parsed(parsed)
+        derived = documents.derived_columns(fields["name"], fields["resource_name"], document)
+        items.append(
+            {"project_id": project_id, "source_id": origin.source_id, "gone_at": None, **fields, **derived}
+        )
+        item_id = fields["id"]
+        for row in parsed.volume_backups:
+            volume_backups.append({"item_id": item_id, **row})
+        for row in parsed.replication_records:
+            replication_records.append({"item_id": item_id, **row})
     return PreparedItems(
         project_id=project_id,
-        ids=[item.id for item, _, _ in trees],
-        items=_ITEMS.prepare(connection, [item for item, _, _ in trees]),
-        volume_backups=_VOLUME_BACKUPS.prepare(connection, [v for _, vbs, _ in trees for v in vbs]),
-        replication_records=_REPLICATION_RECORDS.prepare(connection, [r for _, _, rrs in trees for r in rrs]),
+        ids=[item["id"] for item in items],
+        items=_ITEMS.prepare(connection, items),
+        volume_backups=_VOLUME_BACKUPS.prepare(connection, volume_backups),
+        replication_records=_REPLICATION_RECORDS.prepare(connection, replication_records),
         origin=origin,
     )
 
 
-def write_items(prepared):
-    """Write a ``PreparedItems`` batch (see ``upsert_items``); return ``(created, updated)``."""
+def write_items(prepared, *, all_new=False):
+    """Write a ``PreparedItems`` batch (see ``upsert_items``); return ``(created, updated)``.
+
+    An item already stored is deleted with its children and written again (the same statement
+    path as a new one): on PostgreSQL every row goes straight into its table by ``COPY``.
+    ``all_new``: the caller knows none of the ids is stored (``deferred_indexes``): not looked up.
+    """
     project_id, source_id = prepared.project_id, prepared.origin.source_id
-    owners = {
+    owners = {} if all_new else {
         pk: (project, source)
         for pk, project, source in CheckpointItem.objects.filter(pk__in=prepared.ids).values_list(
             "pk", "project_id", "source_id"
@@ -115,8 +134,10 @@ def write_items(prepared):
             raise OriginConflict(item_id, owner_source)
     with transaction.atomic():
         if owners:
-            VolumeBackup.objects.filter(item_id__in=list(owners)).delete()
-            ReplicationRecord.objects.filter(item_id__in=list(owners)).delete()
+            stored = list(owners)
+            VolumeBackup.objects.filter(item_id__in=stored).delete()
+            ReplicationRecord.objects.filter(item_id__in=stored).delete()
+            CheckpointItem.objects.filter(pk__in=stored)._raw_delete(CheckpointItem.objects.db)
         with connection.cursor() as cursor:
             _ITEMS.insert(cursor, prepared.items)
             _VOLUME_BACKUPS.insert(cursor, prepared.volume_backups)
@@ -125,19 +146,16 @@ def write_items(prepared):
     return len(prepared.ids) - updated, updated
 
 
-def _tree(project_id, parsed, origin=IMPORT):
-    """The item and its children as plain attribute objects, derived columns set.
+def written_rows(prepared):
+    """``{model: rows}`` a batch writes, for ``backups.services.statistics``."""
+    def count(rows):
+        return rows.count("\n") if isinstance(rows, str) else len(rows)
 
-    ``documents.derive`` reads attributes only, so it runs on these as on model instances:
-    the one home of the derived columns, without the cost of ``Model.__init__``.
-    """
-    item = SimpleNamespace(
-        project_id=project_id, source_id=origin.source_id, gone_at=None, **parsed.fields,
-    )
-    volume_backups = [SimpleNamespace(item_id=item.id, **row) for row in parsed.volume_backups]
-    replication_records = [SimpleNamespace(item_id=item.id, **row) for row in parsed.replication_records]
-    documents.derive(item, volume_backups, replication_records)
-    return item, volume_backups, replication_records
+    return {
+        CheckpointItem: len(prepared.ids),
+        VolumeBackup: count(prepared.volume_backups),
+        ReplicationRecord: count(prepared.replication_records),
+    }
 
 
 def _json_text(value):
@@ -145,11 +163,10 @@ def _json_text(value):
 
 
 class _Table:
-    """One model's INSERT (an upsert on the primary key for items) and its columns' conversions."""
+    """One model's INSERT (COPY on PostgreSQL) and its columns' conversions."""
 
-    def __init__(self, model, *, upsert=False):
+    def __init__(self, model):
         self.model = model
-        self.upsert = upsert
         # An auto-increment key is left to the database.
         self.fields = [
             f for f in model._meta.concrete_fields
@@ -159,16 +176,26 @@ class _Table:
         self.defaults = [(f.attname, f.get_default()) for f in self.fields]
         self.converted = [
             (i, f.get_internal_type()) for i, f in enumerate(self.fields)
-            if f.get_internal_type() in ("JSONField", "DateTimeField")
+            if f.get_internal_type() in ("JSONField", "DateTimeField", "BooleanField")
+        ]
+        self.numeric = [
+            i for i, f in enumerate(self.fields)
+            if f.get_internal_type().endswith(("IntegerField", "AutoField"))
         ]
 
-    def prepare(self, connection, objects):
-        """The rows of ``objects`` (attribute objects, one attribute per column) as ``insert`` takes them."""
-        adapters = {"JSONField": _json_text, "DateTimeField": connection.ops.adapt_datetimefield_value}
-        converted = [(i, adapters[kind]) for i, kind in self.converted]
-        rows = []
-        for obj in objects:
-            values = vars(obj)
+    def prepare(self, connection, rows):
+        """``rows`` (dicts of column values by attname) as ``insert`` takes them."""
+        postgresql = connection.vendor == "postgresql"
+        adapters = {
+            "JSONField": _json_text,
+            "DateTimeField": _copy_datetime if postgresql else connection.ops.adapt_datetimefield_value,
+            "BooleanField": _copy_boolean if postgresql else None,
+        }
+        converted = [(i, adapters[kind]) for i, kind in self.converted if adapters.get(kind)]
+        if postgresql:
+            converted += [(i, str) for i in self.numeric]
+        prepared = []
+        for values in rows:
             try:
                 row = list(self.values_of(values))
             except KeyError:  # a column the parsed item does not set: its model default
@@ -176,10 +203,10 @@ class _Table:
             for i, convert in converted:
                 if row[i] is not None:  # None stays SQL NULL, as Django writes it
                     row[i] = convert(row[i])
-            rows.append(row)
-        if connection.vendor == "postgresql":
-            return "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
-        return rows
+            prepared.append(row)
+        if postgresql:
+            return _copy_text(prepared)
+        return prepared
 
     def insert(self, cursor, prepared):
         """Write the rows of ``prepare``: COPY on PostgreSQL, one prepared INSERT elsewhere."""
@@ -188,44 +215,67 @@ class _Table:
         qn = cursor.db.ops.quote_name
         table = qn(self.model._meta.db_table)
         columns = ", ".join(qn(f.column) for f in self.fields)
-        upsert = ""
-        if self.upsert:
-            updates = ", ".join(
-                f"{qn(f.column)} = EXCLUDED.{qn(f.column)}" for f in self.fields if not f.primary_key
-            )
-            upsert = f" ON CONFLICT ({qn(self.model._meta.pk.column)}) DO UPDATE SET {updates}"
         if cursor.db.vendor != "postgresql":
             placeholders = ", ".join(["%s"] * len(self.fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){upsert}", prepared)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared)
             return
-        # COPY costs the server half of what a many-row INSERT does (no statement to parse). COPY
-        # cannot upsert, so items go through a temporary table and one INSERT … SELECT … ON CONFLICT.
+        # COPY costs the server half of what a many-row INSERT does (no statement to parse).
         with cursor.db.wrap_database_errors:  # psycopg2's errors as django.db's, like execute's
-            if not upsert:
-                cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(prepared))
-                return
-            stage = qn(f"{self.model._meta.db_table}_stage")
-            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP")
-            cursor.cursor.copy_expert(f"COPY {stage} ({columns}) FROM STDIN", io.StringIO(prepared))
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}{upsert}")
-            cursor.execute(f"TRUNCATE {stage}")
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _TextStream(prepared))
 
 
-def _copy_text(value):
-    """One value in COPY's text format: ``\\N`` for NULL, backslash escapes for the separators."""
-    if type(value) is not str:
-        if value is None:
-            return "\\N"
-        if value is True or value is False:
-            return "t" if value else "f"
-        return str(value)  # numbers; datetimes as 2017-04-15 04:20:37.277880+00:00
-    if "\\" in value:
-        value = value.replace("\\", "\\\\")
-    if "\n" in value or "\r" in value or "\t" in value:
-        value = value.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return value
+class _TextStream:
+    """COPY's input as psycopg2 reads it: a few large reads, already encoded (no StringIO copy)."""
+
+    def __init__(self, text):
+        self.data = text.encode()
+        self.offset = 0
+
+    def read(self, size=-1):
+        size = max(size, 1 << 20)
+        chunk = self.data[self.offset : self.offset + size]
+        self.offset += len(chunk)
+        return chunk
+
+    readline = read
 
 
-_ITEMS = _Table(CheckpointItem, upsert=True)
+def _copy_datetime(value):
+    text = getattr(value, "text", None)  # timestamps.Instant: the canonical UTC text as read
+    return text + "+00" if text is not None else value.isoformat()
+
+
+def _copy_boolean(value):
+    return "t" if value else "f"
+
+
+_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _copy_text(rows):
+    """Rows of strings (or ``None``) in COPY's text format: ``\\N`` for NULL, the separators escaped.
+
+    A row whose values hold no backslash, tab or line break — nearly all — is joined as it is;
+    finding out costs a scan of the joined row instead of one per value.
+    """
+    lines = []
+    for row in rows:
+        line = "\t".join(["\x00" if value is None else value for value in row])  # no value holds NUL
+        if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(row) - 1:
+            line = "\t".join(["\\N" if value is None else _escape(value) for value in row])
+        elif "\x00" in line:
+            line = line.replace("\x00", "\\N")
+        lines.append(line)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _escape(text):
+    for char, escaped in _ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
+
+
+_ITEMS = _Table(CheckpointItem)
 _VOLUME_BACKUPS = _Table(VolumeBackup)
 _REPLICATION_RECORDS = _Table(ReplicationRecord)

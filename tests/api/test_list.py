@@ -450,7 +450,7 @@ def test_the_sdk_headers_are_fine(api, ten):
 
 
 def test_deleting_the_sample_fields_gives_nulls(api):
-    create_items(P, item_dict(id="bare", checkpoint_id=DELETE, backup_data=None, extend_info=None))
+    create_items(P, item_dict(id="bare", checkpoint_id=DELETE, backup_data=DELETE, extend_info=DELETE))
     item = api.get(URL).json()["checkpoint_items"][0]
     assert item["checkpoint_id"] is None
     assert item["backup_data"] == dict.fromkeys(

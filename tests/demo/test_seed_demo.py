@@ -186,10 +186,12 @@ def test_an_id_held_by_another_project_asks_for_clear(db):
 
 def test_seeding_costs_the_same_queries_for_more_items(db):
     def queries(items):
+        """The writes' statements (the statistics' look-ups depend on what the tables held before)."""
         CheckpointItem.objects.all().delete()
         with CaptureQueriesContext(connection) as context:
             seed_demo(no_users=True, items=items, projects=1)
-        return len(context)
+        statistics = ("sqlite_stat1", "sqlite_master", "pg_class", "ANALYZE")
+        return len([q for q in context.captured_queries if not any(word in q["sql"] for word in statistics)])
 
     assert queries(60) == queries(600)
 

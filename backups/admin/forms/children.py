@@ -25,7 +25,12 @@ class ChildAdminForm(SchemaModelForm):
 
     def parse(self, document):
         section = self.sections[0]
-        return schema.parse_section(document, section.keys, section.path, extra_attr=section.extra_attr)
+        self.loose = []
+        values = schema.parse_section(
+            document, section.keys, section.path, extra_attr=section.extra_attr, loose=self.loose
+        )
+        self.instance.as_given = values["as_given"]
+        return values
 
     def save(self, commit=True):
         if self.instance.position is None:

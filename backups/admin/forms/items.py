@@ -25,7 +25,22 @@ class CheckpointItemAdminForm(SchemaModelForm):
 
     def document(self):
         top, backup_data, extend_info = (self._section_json(section) for section in self.sections)
-        return {**top, "backup_data": backup_data, "extend_info": extend_info}
+        document = {**top, "backup_data": backup_data, "extend_info": extend_info}
+        for section in self.sections[1:]:  # a section given as something else than an object
+            name = section.path.rstrip(".")
+            if name in self.as_given and self._untouched(section):
+                document[name] = self.as_given[name]
+        # Children lists kept as given (not lists of objects) have no inline rows: they stay as given.
+        for path in ("extend_info.volume_backups", "replication_records"):
+            if path in self.as_given:
+                parent, _, name = path.rpartition(".")
+                target = document[parent] if parent else document
+                if isinstance(target, dict):
+                    target[name] = self.as_given[path]
+        return document
 
     def parse(self, document):
-        return schema.parse_item(document).fields
+        parsed = schema.parse_item(document)
+        self.instance.as_given = parsed.fields["as_given"]
+        self.loose = parsed.loose
+        return parsed.fields

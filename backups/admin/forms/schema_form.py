@@ -1,9 +1,16 @@
-"""``SchemaModelForm``: a model form whose edit is assembled as CSBS JSON and judged by ``schema``."""
+"""``SchemaModelForm``: a model form whose edit is assembled as CSBS JSON and judged by ``schema``.
+
+The ingest rule is the import's: only ``id``, ``status`` and ``created_at`` are refused; a value
+its column cannot hold is kept as given (``as_given``). The form shows such a value in its field
+(a select box gets it as an extra option), keeps it exactly while the field is left alone, and
+``loose`` lists what an edit kept as given, for the admin's warning.
+"""
 from django import forms
 
 from backups.document import schema
+from backups.document.schema import loads_exact
 
-from .fields import ExtraKeysField, JsonValueField, field_for_key
+from .fields import ExtraKeysField, JsonValueField, SelectValueField, _canonical, field_for_key
 
 
 class Section:
@@ -37,6 +44,16 @@ class SchemaModelForm(forms.ModelForm):
                     label=f"Other keys of {section.title}",
                     help_text=model_field.help_text,
                 )
+        #: The instance's values kept as given, by JSON path: shown and kept like stored values.
+        self.as_given = loads_exact(self.instance.as_given) if self.instance.as_given else {}
+        #: ``(json_path, what)`` of the values the edit keeps as given (``schema.ParsedItem.loose``).
+        self.loose = []
+        for section in self.sections:
+            for key in section.keys:
+                path = section.path + key.name
+                if path in self.as_given and key.attr in self.fields:
+                    self.initial[key.attr] = self.as_given[path]
+                    _offer(self.fields[key.attr], self.as_given[path])
         #: The stored values behind the texts shown (``initial``), for change messages.
         self.stored_values = {}
         for name, field in self.fields.items():
@@ -54,19 +71,33 @@ class SchemaModelForm(forms.ModelForm):
         """
         return attr in self.fields and (self.instance._state.adding or attr in self.changed_data)
 
-    def _value(self, key):
+    def _value(self, section, key):
         if self._typed(key.attr):
             return self.cleaned_data.get(key.attr)
+        path = section.path + key.name
+        if path in self.as_given:
+            return self.as_given[path]
         return key.kind.dump(getattr(self.instance, key.attr))
+
+    def _untouched(self, section):
+        """No field of ``section`` changed: it may stand as it was given (not even an object)."""
+        attrs = [key.attr for key in section.keys] + [section.extra_attr]
+        return not any(self._typed(attr) for attr in attrs)
 
     def _section_json(self, section):
         data = {}
         for key in section.keys:
             if key.attr in self.fields and key.attr in self.errors:
                 continue  # already refused by its field; the schema would only repeat it
-            data[key.name] = self._value(key)
+            value = self._value(section, key)
+            kept = not self._typed(key.attr) and section.path + key.name in self.as_given
+            if value is None and _null_means_default(key) and not kept:
+                continue  # blank: the key's default ({} for fail_code, no policy_id), not a null as given
+            data[key.name] = value
         if self._typed(section.extra_attr):
             extra = self.cleaned_data.get(section.extra_attr)
+        elif section.path + schema.EXTRA_KEYS in self.as_given:
+            extra = self.as_given[section.path + schema.EXTRA_KEYS]
         else:
             extra = getattr(self.instance, section.extra_attr)
         if isinstance(extra, dict):
@@ -78,7 +109,10 @@ class SchemaModelForm(forms.ModelForm):
         raise NotImplementedError
 
     def parse(self, document):
-        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``."""
+        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``.
+
+        Sets ``instance.as_given`` and ``loose`` from the parse.
+        """
         raise NotImplementedError
 
     # -- validation --
@@ -119,6 +153,19 @@ class SchemaModelForm(forms.ModelForm):
             if path.startswith(section.path):
                 return section.extra_attr
         return None
+
+
+def _null_means_default(key):
+    """Whether an absent key renders other than ``null`` (``{}``, ``[]``, omitted ``policy_id``)."""
+    return key is schema.POLICY_KEY or key.kind.dump(key.kind.column_default) is not None
+
+
+def _offer(field, value):
+    """Let a select box show a value kept as given (it is none of its options)."""
+    if isinstance(field, SelectValueField):
+        text = _canonical(value)
+        if text not in {choice for choice, _ in field.widget.choices}:
+            field.widget.choices = [*field.widget.choices, (text, f"{text} (kept as given)")]
 
 
 def _replace(document, path, value):

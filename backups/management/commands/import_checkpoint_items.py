@@ -39,8 +39,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{result.name}: {_counts(result)} in {result.seconds:.1f} s, {result.rate:,.0f} items/s"
             )
+            for line in importing.describe_loose(result.loose):
+                self.stdout.write(f"  {line}")
         total = importing.FileResult(
-            "total", sum(r.created for r in done), sum(r.updated for r in done), time.perf_counter() - started
+            "total", sum(r.created for r in done), sum(r.updated for r in done),
+            time.perf_counter() - started, {},
         )
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,6 +1,6 @@
 """``seed_demo``: reproducible synthetic backups (backups.demo), demo users and an API token.
 
-Items go through the import path — ``schema.parse_item`` then ``services.upsert_items`` in
+Items go through the import path — ``schema.parse_item`` then ``services.upsert``'s two halves in
 batches — so demo data is validated like any import. Ids come from ``--seed``: re-running with
 the same seed (and the same ``--items``/``--projects``) updates the same items in place; ``--clear``
 deletes every item first. The data's "now" is ``--anchor``, by default today's midnight UTC.
@@ -28,7 +28,8 @@ from backups.models import (
     Sighting,
     VolumeBackup,
 )
-from backups.services.upsert import ItemConflict, upsert_items
+from backups.services.statistics import WrittenRows
+from backups.services.upsert import ItemConflict, prepare_items, write_items, written_rows
 
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "admin"
 SUPPORT_USERNAME, SUPPORT_PASSWORD = "support", "support"
@@ -106,17 +107,20 @@ class Command(BaseCommand):
         created = updated = 0
         per_project = Counter()
         batch, batch_project = [], None
+        written = WrittenRows()
 
         def flush():
             nonlocal created, updated
             if batch:
+                prepared = prepare_items(batch_project, batch)
                 try:
-                    done = upsert_items(batch_project, batch)
+                    done = write_items(prepared)
                 except ItemConflict as error:
                     raise CommandError(
                         f"{error}: the database holds other data under these ids; run again with --clear"
                     ) from None
                 created, updated = created + done[0], updated + done[1]
+                written.add(written_rows(prepared))
                 progress.update(len(batch))
                 batch.clear()
                 # DEBUG keeps every statement (megabytes per batch) for nobody to read; a caller
@@ -135,6 +139,7 @@ class Command(BaseCommand):
                     raise CommandError(f"generated item {item.get('id')} is invalid: {error}") from None
                 per_project[project_id] += 1
             flush()
+        written.refresh()  # the planner's statistics, current for what was written
         return created, updated, per_project
 
     def seed_users(self, project_ids):
