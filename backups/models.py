@@ -177,7 +177,20 @@ class CheckpointItem(models.Model):
         return self.status == choices.ItemStatus.ERROR or bool(self.fail_op)
 
 
-class VolumeBackup(models.Model):
+class ItemChild:
+    """A section of an item saved on its own (the admin): its item's stored document follows."""
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.item.refresh_document()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self.item.refresh_document()
+        return result
+
+
+class VolumeBackup(ItemChild, models.Model):
     """One disk's backup inside an item (``extend_info.volume_backups[]``), in the item's order."""
 
     item = models.ForeignKey(CheckpointItem, on_delete=models.CASCADE, related_name="volume_backups")
@@ -222,17 +235,9 @@ class VolumeBackup(models.Model):
     def __str__(self):
         return self.name or self.volume_backup_id or f"volume backup {self.position}"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.item.refresh_document()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        self.item.refresh_document()
-        return result
 
 
-class ReplicationRecord(models.Model):
+class ReplicationRecord(ItemChild, models.Model):
     """One replication of an item to another region or project (``replication_records[]``)."""
 
     item = models.ForeignKey(
@@ -275,15 +280,6 @@ class ReplicationRecord(models.Model):
 
     def __str__(self):
         return f"{self.record_id or self.pk}: {self.destination_region} ({self.status})"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self.item.refresh_document()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        self.item.refresh_document()
-        return result
 
 
 class ProjectMembership(models.Model):
