@@ -4,7 +4,8 @@ An item costs the server about four times more to insert with the item table's 2
 the children's seven and eight) maintained row by row than into bare tables; building each index
 once from the loaded rows costs less than half that. So when an import finds the three tables
 empty and its file is big (``DEFER_FROM_BYTES``), ``defer_indexes`` drops their indexes and
-constraints (foreign keys first) inside the file's transaction and ``restore`` rebuilds every one
+constraints (foreign keys first, those of other tables that point at them too, such as the sync's
+sightings) inside the file's transaction and ``restore`` rebuilds every one
 of them with its exact definition (``pg_get_indexdef``, ``pg_get_constraintdef``) before the
 commit. DDL is transactional in PostgreSQL: a refused file rolls the drops back with its rows, and
 no one ever sees the tables without their indexes. The price: the load holds the tables' ACCESS
@@ -61,9 +62,10 @@ def defer_indexes(file_bytes):
             return None
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype"
-            " FROM pg_constraint c WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('p', 'u', 'f')"
+            " FROM pg_constraint c WHERE (c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('p', 'u', 'f'))"
+            " OR (c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]))"  # e.g. the sync's sightings
             " ORDER BY c.contype = 'f', c.oid",
-            [list(TABLES)],
+            [list(TABLES), list(TABLES)],
         )
         constraints = [(table.strip('"'), name, definition, kind) for table, name, definition, kind in cursor]
         cursor.execute(

@@ -178,10 +178,9 @@ class _Table:
             (i, f.get_internal_type()) for i, f in enumerate(self.fields)
             if f.get_internal_type() in ("JSONField", "DateTimeField", "BooleanField")
         ]
-        self.numeric = [
-            i for i, f in enumerate(self.fields)
-            if f.get_internal_type().endswith(("IntegerField", "AutoField"))
-        ]
+        # A foreign key is written as its target's column: the sync source's id is an integer.
+        column_kinds = [(f.target_field if f.is_relation else f).get_internal_type() for f in self.fields]
+        self.numeric = [i for i, kind in enumerate(column_kinds) if kind.endswith(("IntegerField", "AutoField"))]
 
     def prepare(self, connection, rows):
         """``rows`` (dicts of column values by attname) as ``insert`` takes them."""
