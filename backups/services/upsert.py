@@ -180,7 +180,9 @@ class _Table:
         ]
         # A foreign key is written as its target's column: the sync source's id is an integer.
         column_kinds = [(f.target_field if f.is_relation else f).get_internal_type() for f in self.fields]
-        self.numeric = [i for i, kind in enumerate(column_kinds) if kind.endswith(("IntegerField", "AutoField"))]
+        self.numeric = [
+            i for i, kind in enumerate(column_kinds) if kind.endswith(("IntegerField", "AutoField"))
+        ]
 
     def prepare(self, connection, rows):
         """``rows`` (dicts of column values by attname) as ``insert`` takes them."""
