@@ -1,6 +1,6 @@
 """The OpenAPI 3 description of the API (drf-spectacular), built from the owners of each rule.
 
-Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.document.schema``'s
+Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.document.keys``'
 key tables, each filter parameter from ``CheckpointItemFilterSet``, ``sort`` from
 ``backups.listing.ordering``, ``limit``/``offset``/``marker`` from the paginator
 (``backups.api.pagination.MarkerPagination.get_schema_operation_parameters``), and the error
@@ -17,7 +17,15 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from backups.document import schema
+from backups.document import kinds
+from backups.document.keys import (
+    BACKUP_DATA_KEYS,
+    EXTEND_INFO_KEYS,
+    ITEM_KEYS,
+    POLICY_KEY,
+    REPLICATION_RECORD_KEYS,
+    VOLUME_BACKUP_KEYS,
+)
 from backups.listing import ordering
 from backups.listing.filtersets import (
     MAX_STRING_LENGTH,
@@ -42,34 +50,34 @@ NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
 def kind_schema(kind, *, nullable):
-    """The JSON Schema of one ``backups.document.schema`` kind, as ``render_item`` writes its values."""
-    if isinstance(kind, schema.String):
+    """The JSON Schema of one ``backups.document.kinds`` kind, as ``render_item`` writes its values."""
+    if isinstance(kind, kinds.String):
         result = {"type": "string"}
         if kind.max_length is not None:
             result["maxLength"] = kind.max_length
         if kind.non_empty:
             result["minLength"] = 1
-    elif isinstance(kind, schema.Choice):
+    elif isinstance(kind, kinds.Choice):
         result = {"type": "string", "enum": list(kind.values)}
-    elif isinstance(kind, schema.Timestamp):
+    elif isinstance(kind, kinds.Timestamp):
         result = {
             "type": "string",
             "pattern": TIMESTAMP_PATTERN,
             "description": "UTC, no offset, six fraction digits",
             "example": "2017-04-15T04:20:37.277880",
         }
-    elif isinstance(kind, schema.Boolean):
+    elif isinstance(kind, kinds.Boolean):
         result = {"type": "boolean"}
-    elif isinstance(kind, schema.Integer):
+    elif isinstance(kind, kinds.Integer):
         result = {"type": "integer", "format": "int64"}
-    elif isinstance(kind, schema.Scalar):
+    elif isinstance(kind, kinds.Scalar):
         result = {
             "oneOf": [{"type": "string"}, {"type": "number"}],
             "description": "a string or a number, as imported",
         }
-    elif isinstance(kind, schema.ListOfObjects):
+    elif isinstance(kind, kinds.ListOfObjects):
         return {"type": "array", "items": {"type": "object", "additionalProperties": True}}
-    elif isinstance(kind, schema.Object):
+    elif isinstance(kind, kinds.Object):
         result = {"type": "object", "additionalProperties": True}
         nullable = nullable and kind.default is None  # rendered as {} when unknown
     else:
@@ -92,22 +100,22 @@ def section_schema(keys, *, sections=None):
 
 
 def item_json_schema():
-    """``CheckpointItem``: the item as ``backups.document.schema.render_item`` writes it."""
-    volume_backup = section_schema(schema.VOLUME_BACKUP_KEYS)
-    replication_record = section_schema(schema.REPLICATION_RECORD_KEYS)
+    """``CheckpointItem``: the item as ``backups.document.render.render_item`` writes it."""
+    volume_backup = section_schema(VOLUME_BACKUP_KEYS)
+    replication_record = section_schema(REPLICATION_RECORD_KEYS)
     extend_info = section_schema(
-        schema.EXTEND_INFO_KEYS,
+        EXTEND_INFO_KEYS,
         sections={"volume_backups": {"type": "array", "items": volume_backup}},
     )
     item = section_schema(
-        schema.ITEM_KEYS,
+        ITEM_KEYS,
         sections={
-            "backup_data": section_schema(schema.BACKUP_DATA_KEYS),
+            "backup_data": section_schema(BACKUP_DATA_KEYS),
             "extend_info": extend_info,
             "replication_records": {"type": "array", "items": replication_record},
         },
     )
-    item["properties"][schema.POLICY_KEY.name] = kind_schema(schema.POLICY_KEY.kind, nullable=False)
+    item["properties"][POLICY_KEY.name] = kind_schema(POLICY_KEY.kind, nullable=False)
     item["description"] = (
         "A CSBS checkpoint item. Every key of the seed is present (null when unknown, [] for lists, "
         "{} for fail_code); policy_id only when set; keys the seed does not list are kept as imported. "

@@ -9,7 +9,7 @@ The rules (``import_checkpoint_items``):
   cannot) and written in batches of ``BATCH_SIZE`` through ``services.upsert_items``'s two halves:
   a reader thread parses and prepares the next batch while the database writes this one. A few
   batches are in memory at a time, never the file.
-* Each item is read by the ingest rule (``backups.document.schema``): refused only when it cannot
+* Each item is read by the ingest rule (``backups.document.parse``): refused only when it cannot
   be listed at all; a value its column cannot hold is kept as given, and ``FileResult.loose``
   counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
   given (string)``).
@@ -19,7 +19,7 @@ The rules (``import_checkpoint_items``):
   meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
 * A file is all-or-nothing (one transaction). It is refused, and nothing of it written, at the
-  first invalid item (``schema.ItemInvalid``), an id repeated within the file, an id owned by
+  first invalid item (``parse.ItemInvalid``), an id repeated within the file, an id owned by
   another project (``services.ItemConflict``), or bytes that are not complete JSON in UTF-8
   (truncated, not JSON, invalid UTF-8). The message names the file, the item's index in the array
   (from 0) and id, and the JSON path of the field.
@@ -45,7 +45,7 @@ from django.conf import settings
 from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
-from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
+from backups.document.parse import REWRITTEN, ItemInvalid, parse_item
 from backups.models import CheckpointItem
 from backups.tenancy import is_project_id
 
@@ -81,7 +81,7 @@ class FileResult:
     created: int
     updated: int
     seconds: float
-    #: ``{(json_path, what): count}`` of the values kept as given or rewritten (schema.ParsedItem.loose).
+    #: ``{(json_path, what): count}`` of the values kept as given or rewritten (parse.ParsedItem.loose).
     loose: dict = None
 
     @property
