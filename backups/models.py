@@ -2,8 +2,8 @@
 
 Every key of the seed's tables is a real column, so the API filters and sorts in SQL; keys the seed
 does not list are kept in the ``*_extra`` JSON of their section, values no column can hold in
-``as_given`` (the ingest rule: ``backups.document.schema``). ``document`` holds the item's
-rendered API JSON (``backups.document.schema.render_item``), so a page of the list is a concatenation of
+``as_given`` (the ingest rule: ``backups.document.parse``). ``document`` holds the item's
+rendered API JSON (``backups.document.render.render_item``), so a page of the list is a concatenation of
 stored documents; ``backups.services.documents`` keeps it current on every write.
 """
 import hashlib

@@ -3,7 +3,7 @@
 Items come from ``backups.demo.generate(..., shape=BENCHMARK_SHAPE)`` (1,000,000 items over 1,000
 projects by default, the first project the whale, two volume backups per item, ~10% with a
 replication record, ties on ``created_at``, NULL ``protected_at`` where a backup never finished).
-Every row goes through ``backups.document.schema.parse_item`` and
+Every row goes through ``backups.document.parse.parse_item`` and
 ``backups.services.upsert.build_item``
 (which renders ``document`` with ``render_item``), in worker processes; ``load()`` only replaces the
 INSERTs by COPY, with the secondary indexes and constraints dropped during the load and re-created
@@ -100,7 +100,7 @@ def _load_chunk(args):
     django.setup()
     import psycopg2
 
-    from backups.document.schema import parse_item
+    from backups.document.parse import parse_item
     from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
     from backups.services.upsert import build_item
 

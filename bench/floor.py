@@ -11,7 +11,7 @@ Two bodies, chosen by ``BENCH_FLOOR_BODY``:
 
 * ``columns`` (the default; issue 7's floor): the item object is assembled from its columns and its
   children by ``json_build_object``/``json_agg``. The SQL is generated once from
-  ``backups.document.schema``'s key tables, so the shape cannot drift from ``render_item``; only a
+  ``backups.document.keys``' key tables, so the shape cannot drift from ``render_item``; only a
   section that carries unknown keys (``*_extra``, e.g. the sample's ``taskid``) is merged as
   ``jsonb``. It is what PostgreSQL costs when it builds the JSON itself.
 * ``documents`` (issue 14's floor): ``json_agg`` of the items' stored documents
@@ -24,7 +24,14 @@ from urllib.parse import parse_qsl
 
 import psycopg2
 
-from backups.document import schema
+from backups.document import kinds
+from backups.document.keys import (
+    BACKUP_DATA_KEYS,
+    EXTEND_INFO_KEYS,
+    ITEM_KEYS,
+    REPLICATION_RECORD_KEYS,
+    VOLUME_BACKUP_KEYS,
+)
 from backups.document.timestamps import parse_timestamp
 
 SENTINEL = "'9999-12-31 23:59:59.999999+00'::timestamptz"
@@ -34,11 +41,11 @@ SORT_KEYS = ("created_at", "updated_at", "name", "status", "protected_at", "id")
 
 def _value(column, kind, table):
     ref = f"{table}.{column}"
-    if isinstance(kind, schema.Timestamp):
+    if isinstance(kind, kinds.Timestamp):
         return f"to_char({ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
-    if isinstance(kind, schema.Object) and kind.default is not None:
+    if isinstance(kind, kinds.Object) and kind.default is not None:
         return f"coalesce({ref}, '{{}}'::jsonb)"
-    if isinstance(kind, schema.ListOfObjects):
+    if isinstance(kind, kinds.ListOfObjects):
         return f"coalesce({ref}, '[]'::jsonb)"
     return ref
 
@@ -61,14 +68,14 @@ def _children(table, keys, alias):
     )
 
 
-VOLUME_BACKUPS = _children("backups_volumebackup", schema.VOLUME_BACKUP_KEYS, "v")
-REPLICATION_RECORDS = _children("backups_replicationrecord", schema.REPLICATION_RECORD_KEYS, "r")
-BACKUP_DATA = _object(schema.BACKUP_DATA_KEYS, "i", "backup_data_extra")
+VOLUME_BACKUPS = _children("backups_volumebackup", VOLUME_BACKUP_KEYS, "v")
+REPLICATION_RECORDS = _children("backups_replicationrecord", REPLICATION_RECORD_KEYS, "r")
+BACKUP_DATA = _object(BACKUP_DATA_KEYS, "i", "backup_data_extra")
 EXTEND_INFO = _object(
-    schema.EXTEND_INFO_KEYS, "i", "extend_info_extra", tail=[("volume_backups", VOLUME_BACKUPS)]
+    EXTEND_INFO_KEYS, "i", "extend_info_extra", tail=[("volume_backups", VOLUME_BACKUPS)]
 )
 ITEM_CORE = _object(
-    schema.ITEM_KEYS,
+    ITEM_KEYS,
     "i",
     None,
     tail=[

@@ -1,10 +1,10 @@
-"""Test data through the one import path: CSBS item dicts → schema.parse_item → services.upsert_items."""
+"""Test data through the one import path: CSBS item dicts → parse.parse_item → services.upsert_items."""
 import copy
 import itertools
 import json
 import uuid
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.services.upsert import upsert_items
 
 from .conftest import SAMPLE_RESPONSE_PATH

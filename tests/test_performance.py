@@ -20,7 +20,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.listing.ordering import SORT_KEYS, Ordering
 from backups.listing.selectors import checkpoint_item_scope
 from backups.models import CheckpointItem

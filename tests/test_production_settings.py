@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import RequestFactory, override_settings
 
 from backups.api import throttling
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import ApiToken
 from backups.services.upsert import upsert_items
 from tests.conftest import REPO_DIR

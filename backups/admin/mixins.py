@@ -6,7 +6,7 @@ from django.contrib.admin.utils import construct_change_message
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html
 
-from backups.document.schema import REWRITTEN
+from backups.document.parse import REWRITTEN
 
 from .forms import JsonValueField
 from .paginator import CheapCountPaginator

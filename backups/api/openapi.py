@@ -1,8 +1,8 @@
 """The OpenAPI 3 description of the API (drf-spectacular), built from the owners of each rule.
 
-Nothing here restates a rule by hand: the item's JSON Schema is derived from ``backups.document.schema``'s
-key tables, each filter parameter from ``CheckpointItemFilterSet``, ``sort`` from
-``backups.listing.ordering``, ``limit``/``offset``/``marker`` from the paginator
+Nothing here restates a rule by hand: the item's JSON Schema (``backups.api.item_schema``) is derived
+from ``backups.document.keys``' key tables, each filter parameter from ``CheckpointItemFilterSet``,
+``sort`` from ``backups.listing.ordering``, ``limit``/``offset``/``marker`` from the paginator
 (``backups.api.pagination.MarkerPagination.get_schema_operation_parameters``), and the error
 codes from ``backups.api.errors``. The viewset's actions carry ``list_schema``, ``count_schema`` and
 ``detail_schema``; ``finish_schema`` (a drf-spectacular postprocessing hook) adds the item and
@@ -17,7 +17,6 @@ from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from backups.document import schema
 from backups.listing import ordering
 from backups.listing.filtersets import (
     MAX_STRING_LENGTH,
@@ -32,91 +31,8 @@ from backups.models import ID_LENGTH
 from backups.tenancy import PROJECT_ID_PATTERN
 
 from .errors import ERROR_CODES, ITEM_NOT_FOUND_CODE, InvalidParameter
+from .item_schema import NO_NUL_PATTERN, item_json_schema
 from .pagination import IGNORED_NOTE, paging_parameters
-
-# --- the item -----------------------------------------------------------------------------------
-
-#: How ``backups.document.timestamps.format_timestamp`` writes an instant (UTC, no offset: not RFC 3339).
-TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$"
-NO_NUL_PATTERN = r"^[^\u0000]*$"
-
-
-def kind_schema(kind, *, nullable):
-    """The JSON Schema of one ``backups.document.schema`` kind, as ``render_item`` writes its values."""
-    if isinstance(kind, schema.String):
-        result = {"type": "string"}
-        if kind.max_length is not None:
-            result["maxLength"] = kind.max_length
-        if kind.non_empty:
-            result["minLength"] = 1
-    elif isinstance(kind, schema.Choice):
-        result = {"type": "string", "enum": list(kind.values)}
-    elif isinstance(kind, schema.Timestamp):
-        result = {
-            "type": "string",
-            "pattern": TIMESTAMP_PATTERN,
-            "description": "UTC, no offset, six fraction digits",
-            "example": "2017-04-15T04:20:37.277880",
-        }
-    elif isinstance(kind, schema.Boolean):
-        result = {"type": "boolean"}
-    elif isinstance(kind, schema.Integer):
-        result = {"type": "integer", "format": "int64"}
-    elif isinstance(kind, schema.Scalar):
-        result = {
-            "oneOf": [{"type": "string"}, {"type": "number"}],
-            "description": "a string or a number, as imported",
-        }
-    elif isinstance(kind, schema.ListOfObjects):
-        return {"type": "array", "items": {"type": "object", "additionalProperties": True}}
-    elif isinstance(kind, schema.Object):
-        result = {"type": "object", "additionalProperties": True}
-        nullable = nullable and kind.default is None  # rendered as {} when unknown
-    else:
-        raise TypeError(f"no JSON Schema for {type(kind).__name__}: add it to kind_schema")
-    if nullable:
-        result["nullable"] = True
-    return result
-
-
-def section_schema(keys, *, sections=None):
-    """An object with every key of ``keys`` (always written, ``null`` when unknown) plus extras."""
-    properties = {key.name: kind_schema(key.kind, nullable=not key.required) for key in keys}
-    properties.update(sections or {})
-    return {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": True,  # keys the seed does not list come back as imported
-    }
-
-
-def item_json_schema():
-    """``CheckpointItem``: the item as ``backups.document.schema.render_item`` writes it."""
-    volume_backup = section_schema(schema.VOLUME_BACKUP_KEYS)
-    replication_record = section_schema(schema.REPLICATION_RECORD_KEYS)
-    extend_info = section_schema(
-        schema.EXTEND_INFO_KEYS,
-        sections={"volume_backups": {"type": "array", "items": volume_backup}},
-    )
-    item = section_schema(
-        schema.ITEM_KEYS,
-        sections={
-            "backup_data": section_schema(schema.BACKUP_DATA_KEYS),
-            "extend_info": extend_info,
-            "replication_records": {"type": "array", "items": replication_record},
-        },
-    )
-    item["properties"][schema.POLICY_KEY.name] = kind_schema(schema.POLICY_KEY.kind, nullable=False)
-    item["description"] = (
-        "A CSBS checkpoint item. Every key of the seed is present (null when unknown, [] for lists, "
-        "{} for fail_code); policy_id only when set; keys the seed does not list are kept as imported. "
-        "The types below are the seed's: a value CSBS sent otherwise (an empty string for a time, a "
-        "number with a fraction for an integer…) is returned as it was given, and filters treat it as "
-        "absent (docs/API.md, the ingest rule)."
-    )
-    return item
-
 
 ERROR_SCHEMA = {
     "type": "object",

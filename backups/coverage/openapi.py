@@ -7,10 +7,10 @@ report's own parameters from ``CoverageForm``'s bounds and ``report.CATEGORY_CHO
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+from ..api.item_schema import TIMESTAMP_PATTERN
 from ..api.openapi import (
     COMMON_PARAMETERS,
     TIME_DESCRIPTION,
-    TIMESTAMP_PATTERN,
     as_parameter,
     error_response,
     error_responses,

@@ -1,7 +1,7 @@
 """Synthetic CSBS checkpoint items for the demo, the benchmark and import files: seeded, reproducible, pure.
 
 ``generate(items, projects, seed, anchor, shape)`` yields ``(project_id, item)`` pairs, ``item``
-being a dict in the seed's JSON shape (what ``backups.document.schema.parse_item`` reads). Nothing here
+being a dict in the seed's JSON shape (what ``backups.document.parse.parse_item`` reads). Nothing here
 touches the database, the clock or the global random state: the same arguments give the same
 items, ids included (every uuid comes from a ``random.Random`` seeded with ``seed``). Every
 timestamp lies in the ``history_days`` before ``anchor``; the ``seed_demo`` command defaults the

@@ -1,1 +1,6 @@
-"""The item's JSON shape: its keys, parsing an import, rendering for the API, export and pages, timestamps."""
+"""The item's JSON shape, both ways: one table of keys drives parsing and rendering.
+
+``kinds`` (value types: ``String``, ``Timestamp``...), ``keys`` (the key tables of each section),
+``parse`` (the ingest rule: ``parse_item``, ``parse_section``, ``ItemInvalid``), ``render``
+(``render_item``, ``render_parsed``), ``jsontext`` (``dumps``, ``loads_exact``), ``timestamps``.
+"""

@@ -1,12 +1,12 @@
 """The one writer of an item's derived columns: its stored API JSON (``document``) and search forms.
 
-``CheckpointItem.document`` is the item rendered by ``backups.document.schema.render_item`` with its
+``CheckpointItem.document`` is the item rendered by ``backups.document.render.render_item`` with its
 volume backups and replication records, so that a page of the list is a join of stored strings.
 It must be current after every write; every write path calls this module:
 
 * ``derive`` sets the columns before a row is written: ``CheckpointItem.save`` and
   ``upsert.build_item``; ``derived_columns`` gives the same values to the bulk upsert
-  (``backups.services.upsert``), which renders a parsed item's dicts (``schema.render_parsed``);
+  (``backups.services.upsert``), which renders a parsed item's dicts (``render.render_parsed``);
 * ``refresh_document`` re-renders one item from the database after its children changed: the
   children's ``save``/``delete`` and the admin's ``save_related``;
 * ``refresh_documents`` does it for several items: the admin's bulk delete of children (a
@@ -14,7 +14,8 @@ It must be current after every write; every write path calls this module:
 
 ``tests/services/test_documents.py`` checks that each of these paths leaves the document current.
 """
-from backups.document.schema import dumps, render_item
+from backups.document.jsontext import dumps
+from backups.document.render import render_item
 
 
 def fold(text):
@@ -25,7 +26,7 @@ def fold(text):
 def derived_columns(name, resource_name, document):
     """The derived columns' values from an item's name, resource name and rendered ``document``:
     what ``derive`` sets on an object, and what the bulk upsert writes from a parsed item's dicts
-    (``schema.render_parsed``) without building one."""
+    (``render.render_parsed``) without building one."""
     return {
         "name_folded": fold(name),
         "resource_name_folded": fold(resource_name),

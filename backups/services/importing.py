@@ -9,7 +9,7 @@ The rules (``import_checkpoint_items``):
   cannot) and written in batches of ``BATCH_SIZE`` through ``services.upsert_items``'s two halves:
   a reader thread parses and prepares the next batch while the database writes this one. A few
   batches are in memory at a time, never the file.
-* Each item is read by the ingest rule (``backups.document.schema``): refused only when it cannot
+* Each item is read by the ingest rule (``backups.document.parse``): refused only when it cannot
   be listed at all; a value its column cannot hold is kept as given, and ``FileResult.loose``
   counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
   given (string)``).
@@ -19,7 +19,7 @@ The rules (``import_checkpoint_items``):
   meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
 * A file is all-or-nothing (one transaction). It is refused, and nothing of it written, at the
-  first invalid item (``schema.ItemInvalid``), an id repeated within the file, an id owned by
+  first invalid item (``parse.ItemInvalid``), an id repeated within the file, an id owned by
   another project (``services.ItemConflict``), or bytes that are not complete JSON in UTF-8
   (truncated, not JSON, invalid UTF-8). The message names the file, the item's index in the array
   (from 0) and id, and the JSON path of the field.
@@ -34,8 +34,6 @@ The rules (``import_checkpoint_items``):
 
 import collections
 import hashlib
-import queue
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +43,13 @@ from django.conf import settings
 from django.db import DatabaseError, reset_queries, transaction
 from tqdm import tqdm
 
-from backups.document.schema import REWRITTEN, ItemInvalid, parse_item
+from backups.document.parse import ItemInvalid, parse_item
 from backups.models import CheckpointItem
-from backups.tenancy import is_project_id
 
 from . import reading, workers
 from .deferred_indexes import defer_indexes
+from .import_messages import FileResult, ImportRefused, Refusals, check_project_id
+from .prefetch import Prefetch
 from .statistics import WrittenRows
 from .upsert import ItemConflict, OriginConflict, PreparedItems, prepare_items, write_items, written_rows
 
@@ -67,64 +66,6 @@ _JSON_KINDS = {
     "boolean": "a boolean",
     "null": "null",
 }
-
-
-class ImportRefused(Exception):
-    """A file (or the project id) cannot be imported; the message says which and why."""
-
-
-@dataclass
-class FileResult:
-    """What one imported file did."""
-
-    name: str
-    created: int
-    updated: int
-    seconds: float
-    #: ``{(json_path, what): count}`` of the values kept as given or rewritten (schema.ParsedItem.loose).
-    loose: dict = None
-
-    @property
-    def items(self):
-        return self.created + self.updated
-
-    @property
-    def rate(self):
-        return self.items / self.seconds if self.seconds > 0 else 0.0
-
-
-def describe_loose(loose):
-    """The summary's lines for ``FileResult.loose``: per JSON path and kind, how many values.
-
-    ``extend_info.dec: 3 values kept as given (string)`` — filters cannot match them (their query
-    column is NULL) but the API returns them as given; ``created_at: 2 timestamps rewritten in
-    UTC`` — typed, and written the contract's way.
-    """
-    lines = []
-    for (path, what), count in sorted(loose.items()):
-        if what == REWRITTEN:
-            lines.append(f"{path}: {count:,} timestamp{'s' * (count != 1)} rewritten in UTC")
-        else:
-            lines.append(f"{path}: {count:,} value{'s' * (count != 1)} kept as given ({what})")
-    return lines
-
-
-def check_project_id(project_id):
-    """Refuse a project id that the API's URLs could never address (1–64 of ``[A-Za-z0-9_-]``)."""
-    if not is_project_id(project_id):
-        raise ImportRefused(
-            f"Invalid project id {project_id!r}: use 1 to 64 characters of letters, digits, '_' and '-'"
-        )
-
-
-def check_files(paths):
-    """Refuse the run before anything is written when a file is missing or not a regular file."""
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise ImportRefused(f"{path}: no such file; nothing was imported")
-        if not path.is_file():
-            raise ImportRefused(f"{path}: not a regular file; nothing was imported")
 
 
 def import_file(path, project_id, *, batch_size=BATCH_SIZE, progress=False):
@@ -179,7 +120,7 @@ class _Batch:
     prepared: PreparedItems
 
 
-class _FileImport:
+class _FileImport(Refusals):
     """One file's import: the reader thread parses and prepares batches, this thread writes them."""
 
     def __init__(self, name, project_id, batch_size, file_bytes=0):
@@ -207,7 +148,7 @@ class _FileImport:
         return self._finish()
 
     def _write_all(self, generator):
-        batches = _Prefetch(generator, depth=2)
+        batches = Prefetch(generator, depth=2)
         try:
             for batch in batches:
                 self._write(batch)
@@ -373,93 +314,9 @@ class _FileImport:
         """Written earlier in this file (a digest is only a hint: two ids may share one)."""
         return CheckpointItem.objects.filter(pk=item_id, project_id=self.project_id).exists()
 
-    # --- messages -------------------------------------------------------------------------------
-
-    def _refused(self, text):
-        return ImportRefused(f"{self.name}: {text}; nothing of this file was written")
-
-    def _refused_item(self, index, data, field, message):
-        item_id = data.get("id") if isinstance(data, dict) else None
-        if isinstance(item_id, str):
-            shown = item_id if len(item_id) <= 128 else item_id[:127] + "…"
-            who = f"item {index} (id {shown})"
-        elif isinstance(data, dict) and item_id is None:
-            who = f"item {index} (no id)"
-        else:  # not an object, or an id that is not a string: the message shows the value
-            who = f"item {index}"
-        where = "" if field == "item" else f"{field}: "
-        return self._refused(f"{who}: {where}{message}")
-
-    def _refused_json(self, error, index):
-        """yajl's reason (its first line) and the text it points at, in plain words where known."""
-        text = error.args[0] if error.args else ""
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        lines = [line.strip() for line in str(text).splitlines()]
-        reason = (lines[0] if lines else "").rstrip(".") or "invalid JSON"
-        if "premature EOF" in reason:
-            reason = "it ends too early (a truncated file?)"
-        elif "invalid bytes in UTF8" in reason:
-            reason = "it is not UTF-8"
-        near = lines[1] if len(lines) > 2 and lines[1] else ""
-        if near and "ends too early" not in reason:
-            reason += f", near {near[:60]!r}"
-        # Items come out of the parser a buffer at a time: the error lies after the last item read.
-        place = f" after item {index}" if index >= 0 else ""
-        return self._refused(f"is not valid JSON{place}: {reason}")
-
 
 class _ReadAgain(Exception):
     """The workers' reading met something unusual: the file is read again in this process."""
-
-
-class _Prefetch:
-    """Run a generator in a background thread, at most ``depth`` values ahead of the consumer.
-
-    Parsing and rendering (Python) then overlap the database's work on the previous batch: the
-    database driver releases the GIL while it waits. An exception of the generator is raised here,
-    in order, after the values it yielded before.
-    """
-
-    _END = object()
-
-    def __init__(self, generator, depth):
-        self.queue = queue.Queue(maxsize=depth)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._produce, args=(generator,), daemon=True)
-        self.thread.start()
-
-    def _produce(self, generator):
-        try:
-            for value in generator:
-                if not self._put((value, None)):
-                    return
-            self._put((self._END, None))
-        except BaseException as error:  # handed over to the consumer, which raises it
-            self._put((None, error))
-
-    def _put(self, entry):
-        while not self.stopped.is_set():
-            try:
-                self.queue.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def __iter__(self):
-        while True:
-            value, error = self.queue.get()
-            if error is not None:
-                raise error
-            if value is self._END:
-                return
-            yield value
-
-    def close(self):
-        """Stop the producer (the consumer may leave early) and wait for it."""
-        self.stopped.set()
-        self.thread.join()
 
 
 def _digest(item_id):

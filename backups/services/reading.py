@@ -10,7 +10,7 @@
   proves the cut is an item boundary; the next cut is tried otherwise.
 * **Exact numbers.** orjson reads integers beyond 64 bits as floats; a chunk with a run of 20 digits
   (or ``-`` and 19) is parsed by the standard library instead, integers exact, and a number beyond
-  a double's range kept as a ``Decimal`` (``backups.document.schema`` keeps it as given).
+  a double's range kept as a ``Decimal`` (``backups.document.parse`` keeps it as given).
 * **Fallback.** When no cut parses — the file is not valid JSON, or is written in a way the cut
   does not see — the rest of the file, from the last item boundary, goes through ijson's C parser
   (``yajl2_c``), whose error then says what is wrong; ``JSONError`` carries it. Items are yielded

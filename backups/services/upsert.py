@@ -2,7 +2,7 @@
 
 Single saves keep it current by themselves (``CheckpointItem.save`` and the children's
 ``save``/``delete``); bulk statements bypass ``save``, so this module renders each item in memory
-(``schema.render_parsed``; the derived columns by ``services.documents.derived_columns``) before
+(``render.render_parsed``; the derived columns by ``services.documents.derived_columns``) before
 writing the batch.
 
 ``upsert_items`` is the import's hot path (a million items at ten thousand a second), so it writes
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import connection, transaction
 
-from backups.document.schema import render_parsed
+from backups.document.render import render_parsed
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 from backups.services import documents
 
@@ -56,7 +56,7 @@ IMPORT = Origin()
 
 
 def build_item(project_id, parsed):
-    """Unsaved model instances for a ``schema.ParsedItem``, derived columns set."""
+    """Unsaved model instances for a ``parse.ParsedItem``, derived columns set."""
     item = CheckpointItem(project_id=project_id, **parsed.fields)
     volume_backups = [VolumeBackup(item=item, **row) for row in parsed.volume_backups]
     replication_records = [ReplicationRecord(item=item, **row) for row in parsed.replication_records]
@@ -88,7 +88,7 @@ class PreparedItems:
 
 
 def prepare_items(project_id, parsed_items, origin=IMPORT):
-    """Render and convert a batch of ``schema.ParsedItem`` for ``write_items``; runs no query."""
+    """Render and convert a batch of ``parse.ParsedItem`` for ``write_items``; runs no query."""
     items, volume_backups, replication_records = [], [], []
     for parsed in parsed_items:
         fields = parsed.fields

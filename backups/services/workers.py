@@ -73,7 +73,7 @@ def prepare_piece(project_id, text, batch_size):
     Returns ``PreparedPiece``, ``Refused`` (its index counted from the piece's first item) or
     ``UNPARSED``.
     """
-    from backups.document.schema import ItemInvalid, parse_item
+    from backups.document.parse import ItemInvalid, parse_item
 
     from .upsert import prepare_items
 

@@ -4,7 +4,14 @@ import json
 from django.urls import reverse
 
 from backups import choices
-from backups.document import schema
+from backups.document.keys import (
+    BACKUP_DATA_KEYS,
+    EXTEND_INFO_KEYS,
+    ITEM_KEYS,
+    POLICY_KEY,
+    REPLICATION_RECORD_KEYS,
+    VOLUME_BACKUP_KEYS,
+)
 from backups.listing.selectors import checkpoint_item_with_children
 
 from .links import Links, resource_list_url
@@ -36,7 +43,7 @@ def visible_related_ids(access, item):
 
 
 #: The item's own keys, as the API names them (``policy_id`` is written only when set).
-ITEM_DISPLAY_KEYS = (*schema.ITEM_KEYS, schema.POLICY_KEY)
+ITEM_DISPLAY_KEYS = (*ITEM_KEYS, POLICY_KEY)
 
 
 #: extend_info keys with a table of their own on the page.
@@ -87,14 +94,14 @@ def detail_context(request, access, item):
         if item.status in choices.ItemStatus.values
         else item.status,
         "summary": section_rows(item, ITEM_DISPLAY_KEYS),
-        "backup_data": section_rows(item, schema.BACKUP_DATA_KEYS, item.backup_data_extra),
-        "extend_info": section_rows(item, schema.EXTEND_INFO_KEYS, item.extend_info_extra, skip=DETAIL_SKIP),
+        "backup_data": section_rows(item, BACKUP_DATA_KEYS, item.backup_data_extra),
+        "extend_info": section_rows(item, EXTEND_INFO_KEYS, item.extend_info_extra, skip=DETAIL_SKIP),
         "item_extra": sorted(item.extra.items()),
-        "volume_columns": [key.name for key in schema.VOLUME_BACKUP_KEYS],
-        "volume_backups": [child_row(v, schema.VOLUME_BACKUP_KEYS, visible_ids) for v in volume_backups],
-        "replication_columns": [key.name for key in schema.REPLICATION_RECORD_KEYS],
+        "volume_columns": [key.name for key in VOLUME_BACKUP_KEYS],
+        "volume_backups": [child_row(v, VOLUME_BACKUP_KEYS, visible_ids) for v in volume_backups],
+        "replication_columns": [key.name for key in REPLICATION_RECORD_KEYS],
         "replication_records": [
-            child_row(r, schema.REPLICATION_RECORD_KEYS, visible_ids) for r in replication_records
+            child_row(r, REPLICATION_RECORD_KEYS, visible_ids) for r in replication_records
         ],
         "os_images": table_of_objects(item.os_images_data or []),
         "fail_code": pretty_json(item.fail_code) if item.fail_code else "",

@@ -1,6 +1,6 @@
 """Nested ``ModelSerializer``s: item, volume backups, replication records, as most would write them.
 
-The fields are listed by hand (not read from ``backups.document.schema``), as a typical implementation
+The fields are listed by hand (not read from ``backups.document.keys``), as a typical implementation
 does; the only adaptations are the ones needed for the seed's exact shape: the renamed keys
 (``__openstack_region_name``, the children's ``id``), the ``backup_data``/``extend_info``
 sections (``source="*"``), ``policy_id`` only when set, and the unknown keys (``*_extra``) merged.

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from backups import admin as backups_admin
 from backups.admin.paginator import CheapCountPaginator
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup
 from backups.services.upsert import build_item, upsert_items
 

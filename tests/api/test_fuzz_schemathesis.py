@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import ApiToken
 from backups.services.upsert import upsert_items
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from django.core.cache import cache
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import ApiToken, CheckpointItem
 from backups.services.upsert import upsert_items
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 
 from backups import choices
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.listing import keyset, ordering
 from backups.listing.filtersets import CheckpointItemFilterSet
 from backups.models import ApiToken

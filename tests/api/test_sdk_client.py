@@ -28,7 +28,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.services.upsert import upsert_items
 from tests.conftest import REPO_DIR, SAMPLE_RESPONSE_PATH
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import ApiToken, CheckpointItem, ProjectMembership
 from backups.services.upsert import upsert_items
 from tests.conftest import SAMPLE_RESPONSE_PATH

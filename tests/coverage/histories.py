@@ -7,7 +7,7 @@ holds the answer for ``days=7, failures=3`` in project ``P`` (``Q`` holds a seco
 
 import datetime as dt
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.document.timestamps import format_timestamp
 from backups.services.upsert import upsert_items
 

@@ -197,7 +197,7 @@ def test_only_get_and_head(histories):
 
 
 def test_a_page_costs_a_fixed_number_of_queries(db, django_assert_num_queries):
-    from backups.document.schema import parse_item
+    from backups.document.parse import parse_item
     from backups.services.upsert import upsert_items
 
     from .histories import DAY, backup

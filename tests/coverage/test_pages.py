@@ -109,7 +109,7 @@ def test_invalid_parameters_are_shown_beside_their_fields(client, member):
 
 
 def test_page_costs_a_fixed_number_of_queries(client, db, django_assert_num_queries):
-    from backups.document.schema import parse_item
+    from backups.document.parse import parse_item
     from backups.services.upsert import upsert_items
 
     upsert_items(P, [parse_item(backup(f"b{n}", f"srv-{n % 60}", AS_OF - n * DAY / 10, "error")) for n in range(300)])

@@ -154,7 +154,7 @@ def test_the_report_is_one_query(histories, django_assert_num_queries):
 
 
 def test_one_query_whatever_the_page_size(db, django_assert_num_queries):
-    from backups.document.schema import parse_item
+    from backups.document.parse import parse_item
     from backups.services.upsert import upsert_items
 
     upsert_items(P, [parse_item(backup(f"b{n}", f"srv-{n % 40}", AS_OF - n * DAY / 10, "error" if n % 3 else "available")) for n in range(200)])

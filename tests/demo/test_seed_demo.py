@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from backups import demo
 from backups.choices import RUNNING_STATUSES, ItemStatus
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.document.timestamps import parse_timestamp
 from backups.models import ApiToken, CheckpointItem, ProjectMembership, ReplicationRecord, VolumeBackup
 from backups.services.upsert import upsert_items

@@ -1,4 +1,4 @@
-"""The item's JSON shape (backups.document.schema) and its timestamps (backups.document.timestamps): parse and render rules."""
+"""The item's JSON shape (backups.document: kinds, keys, parse, render, jsontext) and its timestamps (backups.document.timestamps): parse and render rules."""
 
 import copy
 import datetime as dt
@@ -7,17 +7,16 @@ from types import SimpleNamespace
 import pytest
 
 from backups.choices import ItemStatus
-from backups.document.schema import (
+from backups.document.jsontext import dumps
+from backups.document.keys import (
     BACKUP_DATA_KEYS,
     EXTEND_INFO_KEYS,
     ITEM_KEYS,
     REPLICATION_RECORD_KEYS,
     VOLUME_BACKUP_KEYS,
-    ItemInvalid,
-    dumps,
-    parse_item,
-    render_item,
 )
+from backups.document.parse import ItemInvalid, parse_item
+from backups.document.render import render_item
 from backups.document.timestamps import format_timestamp, parse_timestamp
 
 UTC = dt.timezone.utc

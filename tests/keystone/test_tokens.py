@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.keystone import validation
 from backups.models import ApiToken, CheckpointItem
 from backups.services.upsert import upsert_items

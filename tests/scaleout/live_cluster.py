@@ -27,7 +27,7 @@ SEED = f"""
 import json
 from django.contrib.auth import get_user_model
 from backups.models import ApiToken, ProjectMembership
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.services.upsert import upsert_items
 items = json.load(open({str(SAMPLE_RESPONSE_PATH)!r}))["checkpoint_items"]
 upsert_items({PROJECT!r}, [parse_item(item) for item in items])

@@ -6,7 +6,9 @@ import pytest
 from django.contrib import admin as django_admin
 
 from backups.admin import CheckpointItemAdmin, ReplicationRecordAdmin, VolumeBackupAdmin
-from backups.document.schema import dumps, parse_item, render_item
+from backups.document.jsontext import dumps
+from backups.document.parse import parse_item
+from backups.document.render import render_item
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 from backups.services.upsert import upsert_items
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 from backups.services import statistics
 from backups.services.upsert import upsert_items

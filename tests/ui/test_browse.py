@@ -15,7 +15,7 @@ from django.db.models.query import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from backups.document.schema import parse_item
+from backups.document.parse import parse_item
 from backups.document.timestamps import format_timestamp
 from backups.models import ProjectMembership
 from backups.services.upsert import upsert_items

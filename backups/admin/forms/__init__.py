@@ -1,9 +1,9 @@
 """Admin forms that judge an edit by the import's rules: fields carry JSON values, the document decides.
 
-Each form field stands for one key of a key table in ``backups.document.schema`` (``ITEM_KEYS``,
+Each form field stands for one key of a key table in ``backups.document.keys`` (``ITEM_KEYS``,
 ``BACKUP_DATA_KEYS``…) and only turns the admin's text into that key's JSON value. ``clean()``
-assembles the edited section as CSBS JSON and runs it through ``schema.parse_item`` (the item) or
-``schema.parse_section`` (a volume backup, a replication record) — the functions the import
+assembles the edited section as CSBS JSON and runs it through ``parse.parse_item`` (the item) or
+``parse.parse_section`` (a volume backup, a replication record) — the functions the import
 command uses — so an edit is accepted exactly when the same JSON would import. The parsed values,
 not the typed ones, are what gets saved; each ``ItemInvalid`` lands on the field its JSON path
 names, with the import's own message (``backup_data.ram: must be a string or a number, …``).

@@ -2,14 +2,15 @@
 from django.db.models import F, Max
 from django.forms.models import BaseInlineFormSet
 
-from backups.document import schema
+from backups.document.keys import REPLICATION_RECORD_KEYS, VOLUME_BACKUP_KEYS
+from backups.document.parse import parse_section
 from backups.models import ReplicationRecord, VolumeBackup
 
 from .schema_form import SchemaModelForm, Section
 
 
 class ChildAdminForm(SchemaModelForm):
-    """A volume backup or replication record, judged by ``schema.parse_section`` with its key table.
+    """A volume backup or replication record, judged by ``parse_section`` with its key table.
 
     ``position`` orders the children in the item's JSON; blank places a new one after the last.
     """
@@ -26,7 +27,7 @@ class ChildAdminForm(SchemaModelForm):
     def parse(self, document):
         section = self.sections[0]
         self.loose = []
-        values = schema.parse_section(
+        values = parse_section(
             document, section.keys, section.path, extra_attr=section.extra_attr, loose=self.loose
         )
         self.instance.as_given = values["as_given"]
@@ -44,7 +45,7 @@ def _next_position(model, item_id):
 
 
 class VolumeBackupAdminForm(ChildAdminForm):
-    sections = (Section("the volume backup", "", schema.VOLUME_BACKUP_KEYS, "extra"),)
+    sections = (Section("the volume backup", "", VOLUME_BACKUP_KEYS, "extra"),)
 
     class Meta:
         model = VolumeBackup
@@ -52,7 +53,7 @@ class VolumeBackupAdminForm(ChildAdminForm):
 
 
 class ReplicationRecordAdminForm(ChildAdminForm):
-    sections = (Section("the replication record", "", schema.REPLICATION_RECORD_KEYS, "extra"),)
+    sections = (Section("the replication record", "", REPLICATION_RECORD_KEYS, "extra"),)
 
     class Meta:
         model = ReplicationRecord

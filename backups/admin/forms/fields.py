@@ -6,7 +6,7 @@ from django.contrib.admin import widgets as admin_widgets
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
-from backups.document import schema
+from backups.document import kinds
 from backups.document.timestamps import format_timestamp
 
 EMPTY_STRING = '""'
@@ -213,8 +213,8 @@ class ExtraKeysField(JsonTextField):
 
 _SCALAR_EXAMPLE = '4096 or "4096"'
 _JSON_EXAMPLES = {
-    schema.Object: '{"code": "BackupService.9900"}',
-    schema.ListOfObjects: '[{"image_id": "fe84dd80"}]',
+    kinds.Object: '{"code": "BackupService.9900"}',
+    kinds.ListOfObjects: '[{"image_id": "fe84dd80"}]',
 }
 
 
@@ -224,20 +224,20 @@ def field_for_key(key, model_field):
     parts = ("Required." if key.required else "", str(model_field.help_text))
     help_text = " ".join(part for part in parts if part)
     common = {"label": capfirst(model_field.verbose_name), "help_text": help_text}
-    if isinstance(kind, schema.String):
+    if isinstance(kind, kinds.String):
         return StringValueField(multiline=kind.max_length is None, **common)
-    if isinstance(kind, schema.Choice):
+    if isinstance(kind, kinds.Choice):
         labels = dict(model_field.flatchoices)
         options = [(value, f'{labels.get(value, value)} ("{value}")') for value in kind.values]
         return SelectValueField(options=options, **common)
-    if isinstance(kind, schema.Boolean):
+    if isinstance(kind, kinds.Boolean):
         return SelectValueField(options=[(True, "true"), (False, "false")], **common)
-    if isinstance(kind, schema.Integer):
+    if isinstance(kind, kinds.Integer):
         return IntegerValueField(**common)
-    if isinstance(kind, schema.Timestamp):
+    if isinstance(kind, kinds.Timestamp):
         return TimestampValueField(**common)
-    if isinstance(kind, schema.Scalar):
+    if isinstance(kind, kinds.Scalar):
         return JsonTextField(example=_SCALAR_EXAMPLE, multiline=False, **common)
-    if isinstance(kind, (schema.Object, schema.ListOfObjects)):
+    if isinstance(kind, (kinds.Object, kinds.ListOfObjects)):
         return JsonTextField(example=_JSON_EXAMPLES[type(kind)], **common)
     raise TypeError(f"no admin form field for {type(kind).__name__} (key {key.name})")

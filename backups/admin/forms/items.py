@@ -1,21 +1,29 @@
-"""The checkpoint item's admin form: its own keys, judged by ``schema.parse_item``."""
-from backups.document import schema
+"""The checkpoint item's admin form: its own keys, judged by ``parse_item``."""
+from backups.document.keys import (
+    BACKUP_DATA_KEYS,
+    EXTEND_INFO_KEYS,
+    EXTEND_INFO_SECTIONS,
+    ITEM_KEYS,
+    ITEM_SECTIONS,
+    POLICY_KEY,
+)
+from backups.document.parse import parse_item
 from backups.models import CheckpointItem
 
 from .schema_form import SchemaModelForm, Section
 
 ITEM_SECTIONS = (
-    Section("the item", "", schema.ITEM_KEYS + (schema.POLICY_KEY,), "extra", reserved=schema.ITEM_SECTIONS),
-    Section("backup_data", "backup_data.", schema.BACKUP_DATA_KEYS, "backup_data_extra"),
+    Section("the item", "", ITEM_KEYS + (POLICY_KEY,), "extra", reserved=ITEM_SECTIONS),
+    Section("backup_data", "backup_data.", BACKUP_DATA_KEYS, "backup_data_extra"),
     Section(
-        "extend_info", "extend_info.", schema.EXTEND_INFO_KEYS, "extend_info_extra",
-        reserved=schema.EXTEND_INFO_SECTIONS,
+        "extend_info", "extend_info.", EXTEND_INFO_KEYS, "extend_info_extra",
+        reserved=EXTEND_INFO_SECTIONS,
     ),
 )
 
 
 class CheckpointItemAdminForm(SchemaModelForm):
-    """An item's own keys (children are inlines with their own forms), judged by ``schema.parse_item``."""
+    """An item's own keys (children are inlines with their own forms), judged by ``parse_item``."""
 
     sections = ITEM_SECTIONS
 
@@ -40,7 +48,7 @@ class CheckpointItemAdminForm(SchemaModelForm):
         return document
 
     def parse(self, document):
-        parsed = schema.parse_item(document)
+        parsed = parse_item(document)
         self.instance.as_given = parsed.fields["as_given"]
         self.loose = parsed.loose
         return parsed.fields

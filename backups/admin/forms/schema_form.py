@@ -7,8 +7,9 @@ its column cannot hold is kept as given (``as_given``). The form shows such a va
 """
 from django import forms
 
-from backups.document import schema
-from backups.document.schema import loads_exact
+from backups.document.jsontext import loads_exact
+from backups.document.keys import EXTRA_KEYS, POLICY_KEY
+from backups.document.parse import ItemInvalid
 
 from .fields import ExtraKeysField, JsonValueField, SelectValueField, _canonical, field_for_key
 
@@ -46,7 +47,7 @@ class SchemaModelForm(forms.ModelForm):
                 )
         #: The instance's values kept as given, by JSON path: shown and kept like stored values.
         self.as_given = loads_exact(self.instance.as_given) if self.instance.as_given else {}
-        #: ``(json_path, what)`` of the values the edit keeps as given (``schema.ParsedItem.loose``).
+        #: ``(json_path, what)`` of the values the edit keeps as given (``ParsedItem.loose``).
         self.loose = []
         for section in self.sections:
             for key in section.keys:
@@ -96,8 +97,8 @@ class SchemaModelForm(forms.ModelForm):
             data[key.name] = value
         if self._typed(section.extra_attr):
             extra = self.cleaned_data.get(section.extra_attr)
-        elif section.path + schema.EXTRA_KEYS in self.as_given:
-            extra = self.as_given[section.path + schema.EXTRA_KEYS]
+        elif section.path + EXTRA_KEYS in self.as_given:
+            extra = self.as_given[section.path + EXTRA_KEYS]
         else:
             extra = getattr(self.instance, section.extra_attr)
         if isinstance(extra, dict):
@@ -109,7 +110,7 @@ class SchemaModelForm(forms.ModelForm):
         raise NotImplementedError
 
     def parse(self, document):
-        """``{attr: value}`` of the document, by the import's rules; raises ``schema.ItemInvalid``.
+        """``{attr: value}`` of the document, by the import's rules; raises ``ItemInvalid``.
 
         Sets ``instance.as_given`` and ``loose`` from the parse.
         """
@@ -127,7 +128,7 @@ class SchemaModelForm(forms.ModelForm):
             try:
                 values = self.parse(document)
                 break
-            except schema.ItemInvalid as error:
+            except ItemInvalid as error:
                 key = keys.get(error.field)
                 if error.field in refused or key is None:
                     if error.field not in refused:
@@ -157,7 +158,7 @@ class SchemaModelForm(forms.ModelForm):
 
 def _null_means_default(key):
     """Whether an absent key renders other than ``null`` (``{}``, ``[]``, omitted ``policy_id``)."""
-    return key is schema.POLICY_KEY or key.kind.dump(key.kind.column_default) is not None
+    return key is POLICY_KEY or key.kind.dump(key.kind.column_default) is not None
 
 
 def _offer(field, value):

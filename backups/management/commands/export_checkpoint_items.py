@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backups.api.responses import checkpoint_items_stream
 from backups.models import CheckpointItem
-from backups.services import importing
+from backups.services import import_messages
 
 CHUNK = 2000
 
@@ -36,8 +36,8 @@ class Command(BaseCommand):
             raise CommandError("Give --project PROJECT, or --all-tenants to export every project")
         if project is not None:
             try:
-                importing.check_project_id(project)
-            except importing.ImportRefused as error:
+                import_messages.check_project_id(project)
+            except import_messages.ImportRefused as error:
                 raise CommandError(str(error)) from None
         items = CheckpointItem.objects.all()
         if not all_tenants:  # as in the API, all_tenants is not narrowed by the project

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from backups.services import importing
+from backups.services import import_messages, importing
 
 
 class Command(BaseCommand):
@@ -22,9 +22,9 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more")
         try:
-            importing.check_project_id(project)
-            importing.check_files(files)
-        except importing.ImportRefused as error:
+            import_messages.check_project_id(project)
+            import_messages.check_files(files)
+        except import_messages.ImportRefused as error:
             raise CommandError(str(error)) from None
         started = time.perf_counter()
         done = []
@@ -33,15 +33,15 @@ class Command(BaseCommand):
                 result = importing.import_file(
                     path, project, batch_size=batch_size, progress=self.stderr.isatty()
                 )
-            except importing.ImportRefused as error:
+            except import_messages.ImportRefused as error:
                 raise CommandError(f"{error}{self._remains(done, files)}") from None
             done.append(result)
             self.stdout.write(
                 f"{result.name}: {_counts(result)} in {result.seconds:.1f} s, {result.rate:,.0f} items/s"
             )
-            for line in importing.describe_loose(result.loose):
+            for line in import_messages.describe_loose(result.loose):
                 self.stdout.write(f"  {line}")
-        total = importing.FileResult(
+        total = import_messages.FileResult(
             "total", sum(r.created for r in done), sum(r.updated for r in done),
             time.perf_counter() - started, {},
         )

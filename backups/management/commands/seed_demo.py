@@ -1,6 +1,6 @@
 """``seed_demo``: reproducible synthetic backups (backups.demo), demo users and an API token.
 
-Items go through the import path — ``schema.parse_item`` then ``services.upsert``'s two halves in
+Items go through the import path — ``parse.parse_item`` then ``services.upsert``'s two halves in
 batches — so demo data is validated like any import. Ids come from ``--seed``: re-running with
 the same seed (and the same ``--items``/``--projects``) updates the same items in place; ``--clear``
 deletes every item first. The data's "now" is ``--anchor``, by default today's midnight UTC.
@@ -18,7 +18,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from backups import demo
-from backups.document.schema import ItemInvalid, parse_item
+from backups.document.parse import ItemInvalid, parse_item
 from backups.document.timestamps import parse_timestamp
 from backups.models import (
     ApiToken,
