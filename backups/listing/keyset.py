@@ -29,7 +29,9 @@ page, backwards included, is an ordinary marker URL.
 import re
 from dataclasses import dataclass
 
+from django.core.exceptions import FullResultSet
 from django.db.models import Subquery
+from django.db.models.expressions import RawSQL
 
 from backups.models import ID_LENGTH, is_item_id
 
@@ -111,13 +113,49 @@ def marker_values(scope, ordering, marker):
     """
     if marker is None:
         return None
-    row = scope.filter(pk=marker).order_by()
-    return {
-        key.alias: marker
-        if key.key == "id"
-        else Subquery(row.annotate(**{key.alias: key.expression()}).values(key.alias)[:1])
-        for key in ordering.keys
-    }
+    if len(scope.query.alias_map) > 1:  # a scope that joins: the ORM's own subquery
+        row = scope.filter(pk=marker).order_by()
+
+        def lookup(key):
+            return Subquery(row.annotate(**{key.alias: key.expression()}).values(key.alias)[:1])
+    else:
+        lookup = _MarkerRow(scope, marker).value
+    return {key.alias: marker if key.key == "id" else lookup(key) for key in ordering.keys}
+
+
+class _MarkerRow:
+    """``SELECT <sort expression> FROM items WHERE id = marker AND <scope's condition>``, per key.
+
+    Written from the scope's compiled condition and each key's compiled expression rather than as
+    a nested queryset (``Subquery``), which the ORM would clone, re-alias and compile again for
+    every key: the SQL is the same, its Python cost about half. The subquery names the table
+    without an alias, so its columns are its own row's, not the page's; the scope's condition
+    must therefore be on the item table alone (``marker_values`` uses ``Subquery`` otherwise).
+    """
+
+    def __init__(self, scope, marker):
+        query = scope.query
+        self.query, self.compiler = query, query.get_compiler(using=scope.db)
+        self.table = self.compiler.quote_name_unless_alias(query.get_meta().db_table)
+        pk = self.compiler.quote_name_unless_alias(query.get_meta().pk.column)
+        conditions, self.params = [f"{self.table}.{pk} = %s"], [marker]
+        try:
+            where, where_params = self.compiler.compile(query.where)
+        except FullResultSet:  # the whole table (all_tenants)
+            where, where_params = "", []
+        if where:
+            conditions.append(f"({where})")
+            self.params += list(where_params)
+        self.condition = " AND ".join(conditions)
+
+    def value(self, key):
+        expression = key.expression().resolve_expression(self.query)
+        sql, params = self.compiler.compile(expression)
+        return RawSQL(
+            f"SELECT {sql} FROM {self.table} WHERE {self.condition}",
+            (*params, *self.params),
+            output_field=expression.output_field,
+        )
 
 
 def keyset_page(
