@@ -77,3 +77,30 @@ class VolumeServiceType(models.TextChoices):
 
     EVS = "EVS", "EVS"
     DSS = "DSS", "DSS"
+
+
+# --- the live mirror (backups.sync) ------------------------------------------------------------
+
+
+class SourceKind(models.TextChoices):
+    """The upstream list API a sync source walks."""
+
+    CSBS = "csbs", "CSBS checkpoint items (GET /v1/{project_id}/checkpoint_items)"
+    CBR = "cbr", "CBR backups (GET /v3/{project_id}/backups)"
+
+
+class AuthMethod(models.TextChoices):
+    """How a sync source authenticates to its upstream (its secrets stay in the environment)."""
+
+    TOKEN = "token", "X-Auth-Token from an environment variable"
+    PASSWORD = "password", "IAM password login (Keystone v3, project-scoped)"
+    AKSK = "aksk", "AK/SK request signing"
+
+
+class RunStatus(models.TextChoices):
+    """The outcome of one sync run."""
+
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    INTERRUPTED = "interrupted", "Interrupted"

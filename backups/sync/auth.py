@@ -24,8 +24,9 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
 
+from backups.choices import AuthMethod
+
 from .http import BODY_LIMIT, UpstreamError
-from .models import AuthMethod
 
 ACCEPT = {"Accept": "application/json"}
 

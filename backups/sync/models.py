@@ -17,27 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from backups.choices import AuthMethod, RunStatus, SourceKind
+
 MAX_PAGE_SIZE = 1000  # the CSBS and CBR list APIs' largest limit
 ENV_NAME = RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "An environment variable's name: letters, digits, _.")
 SOURCE_NAME = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "Letters, digits, '.', '_' and '-'.")
-
-
-class SourceKind(models.TextChoices):
-    CSBS = "csbs", "CSBS checkpoint items (GET /v1/{project_id}/checkpoint_items)"
-    CBR = "cbr", "CBR backups (GET /v3/{project_id}/backups)"
-
-
-class AuthMethod(models.TextChoices):
-    TOKEN = "token", "X-Auth-Token from an environment variable"
-    PASSWORD = "password", "IAM password login (Keystone v3, project-scoped)"
-    AKSK = "aksk", "AK/SK request signing"
-
-
-class RunStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    INTERRUPTED = "interrupted", "Interrupted"
 
 
 def _env_field(help_text):

@@ -8,9 +8,10 @@ Both are walked the same way (``backups.sync.walk``): ``sort=id:asc`` with ``lim
 
 from dataclasses import dataclass
 
+from backups.choices import SourceKind
+
 from .cbr import csbs_item
 from .http import UpstreamError
-from .models import SourceKind
 
 
 @dataclass

@@ -13,7 +13,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from backups.sync.models import AuthMethod, SourceKind, SyncSource
+from backups.choices import AuthMethod, SourceKind
+from backups.sync.models import SyncSource
 from backups.tenancy import is_project_id
 
 AUTH_OPTIONS = {

@@ -10,8 +10,9 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from backups.choices import RunStatus
 from backups.sync.http import UpstreamError
-from backups.sync.models import RunStatus, SyncSource
+from backups.sync.models import SyncSource
 from backups.sync.walk import Busy, SourceRun, dry_run
 from backups.sync.watch import stop_on_signals, watch
 
