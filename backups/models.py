@@ -32,58 +32,58 @@ class CheckpointItem(models.Model):
 
     # --- the item ------------------------------------------------------------------------
     id = CodePointCharField(primary_key=True, max_length=ID_LENGTH)
-    project_id = models.CharField(max_length=64, help_text="Owner project (tenant).")
-    checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    project_id = CodePointCharField(max_length=64, help_text="Owner project (tenant).")
+    checkpoint_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
     name = CodePointCharField(max_length=255, null=True, blank=True)
     description = models.TextField(null=True, blank=True)
     status = CodePointCharField(max_length=32, choices=choices.ItemStatus.choices)
-    resource_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    resource_type = models.CharField(max_length=64, null=True, blank=True)
+    resource_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    resource_type = CodePointCharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(null=True, blank=True)
     protected_at = models.DateTimeField(null=True, blank=True)
-    policy_id = models.CharField(
+    policy_id = CodePointCharField(
         max_length=ID_LENGTH, null=True, blank=True, help_text="Backup policy that produced the item."
     )
     extra = models.JSONField(default=dict, blank=True, help_text="Item keys the seed does not list.")
 
     # --- backup_data: the server's metadata --------------------------------------------------
-    openstack_region_name = models.CharField(
+    openstack_region_name = CodePointCharField(
         "__openstack_region_name", max_length=255, null=True, blank=True
     )
-    cloudservicetype = models.CharField(max_length=255, null=True, blank=True)
+    cloudservicetype = CodePointCharField(max_length=255, null=True, blank=True)
     disk = models.JSONField(null=True, blank=True, help_text="String or number, kept as given.")
-    imagetype = models.CharField(
+    imagetype = CodePointCharField(
         max_length=16, null=True, blank=True, choices=choices.ServerImageType.choices
     )
     ram = models.JSONField(null=True, blank=True, help_text="MB; string or number, kept as given.")
     vcpus = models.JSONField(null=True, blank=True, help_text="String or number, kept as given.")
-    eip = models.CharField("EIP", max_length=64, null=True, blank=True)
-    private_ip = models.CharField("private IP", max_length=64, null=True, blank=True)
+    eip = CodePointCharField("EIP", max_length=64, null=True, blank=True)
+    private_ip = CodePointCharField("private IP", max_length=64, null=True, blank=True)
     backup_data_extra = models.JSONField(default=dict, blank=True)
 
     # --- extend_info ---------------------------------------------------------------------
     auto_trigger = models.BooleanField(null=True, blank=True)
     average_speed = models.BigIntegerField(null=True, blank=True)
-    copy_from = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    copy_status = models.CharField(max_length=32, null=True, blank=True)
+    copy_from = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    copy_status = CodePointCharField(max_length=32, null=True, blank=True)
     fail_code = models.JSONField(default=dict, blank=True)
-    fail_op = models.CharField(max_length=16, null=True, blank=True, choices=choices.FailOp.choices)
+    fail_op = CodePointCharField(max_length=16, null=True, blank=True, choices=choices.FailOp.choices)
     fail_reason = models.TextField(null=True, blank=True)
-    image_type = models.CharField(
+    image_type = CodePointCharField(
         max_length=16, null=True, blank=True, choices=choices.ImageType.choices
     )
     incremental = models.BooleanField(null=True, blank=True)
     progress = models.IntegerField(null=True, blank=True)
-    resource_az = models.CharField("AZ", max_length=64, null=True, blank=True)
-    resource_name = models.CharField(max_length=255, null=True, blank=True)
-    extend_resource_type = models.CharField(
+    resource_az = CodePointCharField("AZ", max_length=64, null=True, blank=True)
+    resource_name = CodePointCharField(max_length=255, null=True, blank=True)
+    extend_resource_type = CodePointCharField(
         "extend_info.resource_type", max_length=64, null=True, blank=True
     )
     size = models.BigIntegerField(null=True, blank=True, help_text="MB")
     space_saving_ratio = models.IntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    supported_restore_mode = models.CharField(
+    supported_restore_mode = CodePointCharField(
         max_length=16, null=True, blank=True, choices=choices.SupportedRestoreMode.choices
     )
     os_images_data = models.JSONField(default=list, blank=True)
@@ -195,22 +195,22 @@ class VolumeBackup(ItemChild, models.Model):
 
     item = models.ForeignKey(CheckpointItem, on_delete=models.CASCADE, related_name="volume_backups")
     position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
-    volume_backup_id = models.CharField("id", max_length=ID_LENGTH, null=True, blank=True)
-    name = models.CharField(max_length=255, null=True, blank=True)
-    status = models.CharField(max_length=32, null=True, blank=True)
+    volume_backup_id = CodePointCharField("id", max_length=ID_LENGTH, null=True, blank=True)
+    name = CodePointCharField(max_length=255, null=True, blank=True)
+    status = CodePointCharField(max_length=32, null=True, blank=True)
     average_speed = models.BigIntegerField(null=True, blank=True)
     bootable = models.BooleanField(null=True, blank=True)
-    image_type = models.CharField(
+    image_type = CodePointCharField(
         max_length=16, null=True, blank=True, choices=choices.VolumeImageType.choices
     )
     incremental = models.BooleanField(null=True, blank=True)
     size = models.BigIntegerField(null=True, blank=True, help_text="MB")
-    source_volume_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_volume_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
     source_volume_size = models.BigIntegerField(null=True, blank=True, help_text="GB")
-    source_volume_name = models.CharField(max_length=255, null=True, blank=True)
+    source_volume_name = CodePointCharField(max_length=255, null=True, blank=True)
     space_saving_ratio = models.IntegerField(null=True, blank=True)
-    snapshot_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    source_volume_service_type = models.CharField(
+    snapshot_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_volume_service_type = CodePointCharField(
         max_length=16, null=True, blank=True, choices=choices.VolumeServiceType.choices
     )
     dec_size = models.JSONField(null=True, blank=True)
@@ -244,19 +244,19 @@ class ReplicationRecord(ItemChild, models.Model):
         CheckpointItem, on_delete=models.CASCADE, related_name="replication_records"
     )
     position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
-    record_id = models.CharField("id", max_length=ID_LENGTH, null=True, blank=True)
-    status = models.CharField(
+    record_id = CodePointCharField("id", max_length=ID_LENGTH, null=True, blank=True)
+    status = CodePointCharField(
         max_length=32, null=True, blank=True, choices=choices.ReplicationStatus.choices
     )
-    source_region = models.CharField(max_length=64, null=True, blank=True)
-    source_project_id = models.CharField(max_length=64, null=True, blank=True)
-    source_checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    source_checkpoint_item_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    destination_region = models.CharField(max_length=64, null=True, blank=True)
-    destination_project_id = models.CharField(max_length=64, null=True, blank=True)
-    destination_checkpoint_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    destination_checkpoint_item_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
-    plan_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_region = CodePointCharField(max_length=64, null=True, blank=True)
+    source_project_id = CodePointCharField(max_length=64, null=True, blank=True)
+    source_checkpoint_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    source_checkpoint_item_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    destination_region = CodePointCharField(max_length=64, null=True, blank=True)
+    destination_project_id = CodePointCharField(max_length=64, null=True, blank=True)
+    destination_checkpoint_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    destination_checkpoint_item_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
+    plan_id = CodePointCharField(max_length=ID_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True, help_text="When replication started.")
     extra_info = models.JSONField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
@@ -288,7 +288,7 @@ class ProjectMembership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
     )
-    project_id = models.CharField(max_length=64)
+    project_id = CodePointCharField(max_length=64)
 
     class Meta:
         constraints = [
@@ -313,7 +313,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    project_id = models.CharField(max_length=64)
+    project_id = CodePointCharField(max_length=64)
     is_admin = models.BooleanField(default=False, help_text="May use all_tenants.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(

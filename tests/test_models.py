@@ -65,6 +65,21 @@ def test_sorted_string_columns_use_the_c_collation_on_postgresql(column):
         assert cursor.fetchone() == ("C",)
 
 
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("model", [CheckpointItem, VolumeBackup, ReplicationRecord])
+def test_every_string_column_of_the_item_tables_uses_the_c_collation(model):
+    """Code-point order on both databases, and index builds that compare with ``memcmp``
+    (``backups.model_fields.CodePointCharField``): no varchar column keeps the server's locale."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns "
+            "WHERE table_name = %s AND data_type = 'character varying' ORDER BY column_name",
+            [model._meta.db_table],
+        )
+        columns = cursor.fetchall()
+    assert columns and [name for name, collation in columns if collation != "C"] == []
+
+
 def test_models_and_migrations_agree():
     """Every model change has its migration: ``makemigrations --check`` finds nothing to write."""
     from io import StringIO

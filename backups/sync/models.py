@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from backups.choices import AuthMethod, RunStatus, SourceKind
+from backups.model_fields import CodePointCharField
 
 MAX_PAGE_SIZE = 1000  # the CSBS and CBR list APIs' largest limit
 ENV_NAME = RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "An environment variable's name: letters, digits, _.")
@@ -34,7 +35,7 @@ class SyncSource(models.Model):
     name = models.CharField(max_length=64, unique=True, validators=[SOURCE_NAME])
     kind = models.CharField(max_length=8, choices=SourceKind.choices, default=SourceKind.CSBS)
     region = models.CharField(max_length=64, blank=True, help_text="e.g. ap-southeast-1")
-    project_id = models.CharField(max_length=64, help_text="The upstream project, and the inventory's.")
+    project_id = CodePointCharField(max_length=64, help_text="The upstream project, and the inventory's.")
     endpoint = models.URLField(
         blank=True, help_text="Empty: https://{kind}.{region}.myhuaweicloud.com (see endpoint_url)."
     )
