@@ -149,7 +149,7 @@ def write_items(prepared, *, all_new=False):
 def written_rows(prepared):
     """``{model: rows}`` a batch writes, for ``backups.services.statistics``."""
     def count(rows):
-        return rows.count("\n") if isinstance(rows, str) else len(rows)
+        return rows.count(b"\n") if isinstance(rows, bytes) else len(rows)
 
     return {
         CheckpointItem: len(prepared.ids),
@@ -226,10 +226,10 @@ class _Table:
 
 
 class _TextStream:
-    """COPY's input as psycopg2 reads it: a few large reads, already encoded (no StringIO copy)."""
+    """COPY's input as psycopg2 reads it: a few large reads of the encoded rows (no StringIO copy)."""
 
-    def __init__(self, text):
-        self.data = text.encode()
+    def __init__(self, data):
+        self.data = data
         self.offset = 0
 
     def read(self, size=-1):
@@ -254,7 +254,9 @@ _ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
 def _copy_text(rows):
-    """Rows of strings (or ``None``) in COPY's text format: ``\\N`` for NULL, the separators escaped.
+    """Rows of strings (or ``None``) in COPY's text format, UTF-8: ``\\N`` for NULL, the separators
+    escaped. Bytes, so that a worker process hands them over as they are sent (a ``str`` would be
+    encoded to pickle it, decoded, and encoded again for COPY).
 
     A row whose values hold no backslash, tab or line break — nearly all — is joined as it is;
     finding out costs a scan of the joined row instead of one per value.
@@ -267,7 +269,7 @@ def _copy_text(rows):
         elif "\x00" in line:
             line = line.replace("\x00", "\\N")
         lines.append(line)
-    return "\n".join(lines) + "\n" if lines else ""
+    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def _escape(text):
