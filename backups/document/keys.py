@@ -127,7 +127,7 @@ EXTEND_INFO_SECTIONS = ("volume_backups",)
 EXTRA_KEYS = "*"
 
 
-_GENERAL, _STRING, _CHOICE, _BOOLEAN, _INTEGER, _SCALAR = range(6)
+_GENERAL, _STRING, _CHOICE, _BOOLEAN, _INTEGER, _SCALAR, _EMPTY_OBJECT, _EMPTY_LIST = range(8)
 
 
 def _fast_check(kind):
@@ -142,6 +142,10 @@ def _fast_check(kind):
         return _INTEGER, kind.limit
     if type(kind) is Scalar:
         return _SCALAR, None
+    if type(kind) is Object:  # ``fail_code: {}``, ``extra_info: {}``: nothing jsonb could not hold
+        return _EMPTY_OBJECT, None
+    if type(kind) is ListOfObjects:  # ``os_images_data: []``
+        return _EMPTY_LIST, None
     return _GENERAL, None
 
 

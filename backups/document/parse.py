@@ -39,6 +39,8 @@ from .jsontext import INT64, as_given_text, jsonb_safe
 from .keys import (
     _BOOLEAN,
     _CHOICE,
+    _EMPTY_LIST,
+    _EMPTY_OBJECT,
     _INTEGER,
     _ITEM_AND_POLICY_KEYS,
     _SCALAR,
@@ -94,6 +96,9 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
     ``as_given`` (a dict, filled in place when given) collects the values kept as given under
     their path within the row (``path`` + key); without it, the row's own ``as_given`` text is
     set. ``loose`` (a list) collects ``(loose_path + key, what)`` for the summary.
+
+    The common values are accepted by the key table's compiled check (``_accept_common``); the
+    keys it leaves (absent, ``null``, a time, anything else) are read here, key by key.
     """
     own = as_given is None
     if own:
@@ -102,7 +107,8 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
     plan = _plan(keys)
     values = {}
     get = data.get
-    for name, attr, kind, required, default, null_is_loose, timestamp, check, limit in plan.parse_steps:
+    for step in _accept_common(plan)(get, values):
+        name, attr, kind, required, default, null_is_loose, timestamp = step[:7]
         value = get(name, MISSING)
         if value is MISSING or value is None:
             if required:
@@ -113,30 +119,6 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
                 if loose is not None:
                     loose.append((loose_path + name, "null"))
             continue
-        # The common values, accepted inline (a call per key is a third of an import's parse).
-        kind_of = type(value)
-        if check == _STRING:
-            if kind_of is str and len(value) <= limit and "\x00" not in value:
-                values[attr] = value
-                continue
-        elif check == _CHOICE:
-            if kind_of is str and value in limit:
-                values[attr] = value
-                continue
-        elif check == _BOOLEAN:
-            if kind_of is bool:
-                values[attr] = value
-                continue
-        elif check == _INTEGER:
-            if kind_of is int and -limit <= value < limit:
-                values[attr] = value
-                continue
-        elif check == _SCALAR:
-            if (kind_of is str and "\x00" not in value) or kind_of is float or (
-                kind_of is int and -INT64 <= value < INT64
-            ):
-                values[attr] = value
-                continue
         try:
             values[attr] = kind.load(value)
         except ValueError as error:
@@ -162,6 +144,62 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
     if own:
         values["as_given"] = as_given_text(as_given)
     return values
+
+
+#: Per key check (``keys._fast_check``): the condition on ``v`` under which its value is stored
+#: as it is. Each is exactly what the kind's ``load`` accepts unchanged, never more.
+_COMMON_VALUE = {
+    _STRING: "v.__class__ is str and len(v) <= {limit} and '\\x00' not in v",
+    _CHOICE: "v.__class__ is str and v in {values}",
+    _BOOLEAN: "v is True or v is False",
+    _INTEGER: "v.__class__ is int and {low} <= v < {limit}",
+    _SCALAR: (
+        "(v.__class__ is str and '\\x00' not in v) or v.__class__ is float"
+        " or (v.__class__ is int and -INT64 <= v < INT64)"
+    ),
+    _EMPTY_OBJECT: "v.__class__ is dict and not v",
+    _EMPTY_LIST: "v.__class__ is list and not v",
+}
+
+
+def _accept_common(plan):
+    """The key table's compiled check: ``accept(get, values)`` stores each common value (a
+    string within its length, a value of its vocabulary, a boolean, an integer within its range,
+    an optional key absent or ``null``) in ``values`` and returns the steps of the other keys.
+
+    An import reads a hundred keys per item; one generated function of straight-line tests
+    reads them about twice as fast as a loop over the steps that dispatches on each key's check.
+    The decisions stay ``parse_section``'s: every key this leaves is read there by its kind.
+    """
+    accept = getattr(plan, "accept_common", None)
+    if accept is not None:
+        return accept
+    lines = ["def accept(get, values):", "    rest = []"]
+    namespace = {"MISSING": MISSING, "INT64": INT64, "steps": plan.parse_steps}
+    for index, step in enumerate(plan.parse_steps):
+        name, attr, _kind, required, default, null_is_loose, _timestamp, check, limit = step
+        lines.append(f"    v = get({name!r}, MISSING)")
+        test = _COMMON_VALUE.get(check)
+        keyword = "if"
+        if test is not None:
+            namespace[f"values_{index}"] = limit  # a Choice's frozenset
+            condition = test.format(limit=limit, low=-limit if check == _INTEGER else 0, values=f"values_{index}")
+            lines.append(f"    if {condition}:")
+            lines.append(f"        values[{attr!r}] = v")
+            keyword = "elif"
+        if not required and default is None and not null_is_loose:
+            lines.append(f"    {keyword} v is None or v is MISSING:")
+            lines.append(f"        values[{attr!r}] = None")
+            keyword = "elif"
+        if keyword == "elif":
+            lines.append("    else:")
+            lines.append(f"        rest.append(steps[{index}])")
+        else:
+            lines.append(f"    rest.append(steps[{index}])")
+    lines.append("    return rest")
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the module's own key tables
+    plan.accept_common = namespace["accept"]
+    return plan.accept_common
 
 
 def _children(data, name, path, keys, as_given, loose):
