@@ -132,11 +132,17 @@ TABLES = ("backups_checkpointitem", "backups_volumebackup", "backups_replication
 
 
 def _secondary_structures(cursor):
-    """Definitions of the non-primary-key constraints and indexes of the item tables."""
+    """Definitions of the non-primary-key constraints and indexes of the item tables.
+
+    With the foreign keys of other tables that point at them (the sync's sightings): the rewrite
+    truncates the item tables, which PostgreSQL refuses while such a key exists.
+    """
     cursor.execute(
         """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-           WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('f', 'u')""",
-        [list(TABLES)],
+           WHERE (conrelid::regclass::text = ANY(%s) AND contype IN ('f', 'u'))
+              OR (confrelid::regclass::text = ANY(%s) AND contype = 'f'
+                  AND NOT conrelid::regclass::text = ANY(%s))""",
+        [list(TABLES)] * 3,
     )
     constraints = cursor.fetchall()
     cursor.execute(

@@ -10,6 +10,13 @@ sends every row's request to ours and to the floor, the order of the two alterna
 noise of a shared machine falls on every row alike. Times are p50 of single requests over loopback
 HTTP, one new connection each; throughput is ``wrk`` with 4 connections. The verdicts are ratios
 measured in this one run, never absolute times.
+
+The framework floor (``bench/framework_floor``: Django under the same settings and gunicorn
+workers, no DRF, no middleware, answering the floor's very SQL on Django's connection) runs beside
+them for a small page, the count and the detail (and the ``limit=10`` throughput), its bodies
+checked like the others and its times taken in the same round-robin. Its ratio to the floor is what
+Django's request cycle costs by itself; the rest of ours' excess over the floor is DRF, the
+middleware, authentication, the parameters and our code. It has no target: it explains them.
 """
 
 import os
@@ -22,6 +29,7 @@ from bench import workloads as common
 
 IMPLS = ("ours", "floor")  # timed
 CHECKED = (*IMPLS, "columns")  # compared, not timed
+FRAMEWORK = "framework"  # timed and compared on the rows that ask for it (``Row.framework``)
 DEPTHS = (0.5, 0.99)
 THROUGHPUT_CLIENTS = 4
 
@@ -37,7 +45,12 @@ class Row:
     token: str = "project"  # or "admin"
     #: ("floor", x): ours <= x * floor; ("first", x): ours <= x * ours of the big first page.
     target: tuple = ()
+    framework: bool = False  # also timed on the framework floor
     result: dict = field(default_factory=dict)
+
+    @property
+    def impls(self):
+        return (*IMPLS, FRAMEWORK) if self.framework else IMPLS
 
     @property
     def tenant(self):
@@ -56,7 +69,7 @@ def build_rows(whale, tenant):
     detail_id = markers[0.5]
     rows = [
         Row("small-1000", "small project, limit=1000", t, {"limit": 1000}, target=("floor", 0.5)),
-        Row("small-10", "small project, limit=10", t, {"limit": 10}, target=("floor", 1.5)),
+        Row("small-10", "small project, limit=10", t, {"limit": 10}, target=("floor", 1.5), framework=True),
         Row("big-first", "big project, first page, limit=100", w, {"limit": 100}, target=("floor", 1.2)),
     ]
     for depth in DEPTHS:
@@ -85,13 +98,23 @@ def build_rows(whale, tenant):
             {"status": "error", "image_type": "backup"},
             kind="count",
             target=("floor", 1.2),
+            framework=True,
         ),
-        Row("detail", "detail, big project", w, kind="detail", item_id=detail_id, target=("floor", 1.5)),
+        Row(
+            "detail",
+            "detail, big project",
+            w,
+            kind="detail",
+            item_id=detail_id,
+            target=("floor", 1.5),
+            framework=True,
+        ),
     ]
     return rows
 
 
-#: (row key, goal): ours' requests/s >= goal x the floor's, with THROUGHPUT_CLIENTS clients.
+#: (row key, goal): ours' requests/s >= goal x the floor's, with THROUGHPUT_CLIENTS clients
+#: (the framework floor's too on a row that has it).
 THROUGHPUT = (("small-10", 0.6), ("small-1000", 2.0))
 
 
@@ -101,7 +124,8 @@ def _check(rows, ports, headers_of, log):
 
     class _Adapter:  # what common.same_json expects of a workload
         def __init__(self, row):
-            self.impls, self.path, self.count = CHECKED, row.path, row.kind == "count"
+            self.impls = (*CHECKED, FRAMEWORK) if row.framework else CHECKED
+            self.path, self.count = row.path, row.kind == "count"
 
     client = Client()
     for row in rows:
@@ -121,12 +145,15 @@ def _check(rows, ports, headers_of, log):
 
 
 def _time_rows(rows, ports, headers_of, reps, warmup=3):
-    """p50/p95 per row and implementation, all rows interleaved in every repetition."""
-    times = {row.key: {impl: [] for impl in IMPLS} for row in rows}
+    """p50/p95 per row and implementation, all rows interleaved in every repetition.
+
+    Each repetition rotates the order of a row's implementations (ours first, then the floor first…).
+    """
+    times = {row.key: {impl: [] for impl in row.impls} for row in rows}
     for rep in range(warmup + reps):
-        order = IMPLS if rep % 2 == 0 else IMPLS[::-1]
         for row in rows:
-            for impl in order:
+            turn = rep % len(row.impls)
+            for impl in row.impls[turn:] + row.impls[:turn]:
                 status, _, _, seconds = common.fetch(ports[impl], row.path(), headers_of(row))
                 if status != 200:
                     raise RuntimeError(f"{impl} answered {status} to {row.path()}")
@@ -142,9 +169,9 @@ def _throughput(rows, ports, headers_of, seconds, rounds):
     out = []
     for key, goal in THROUGHPUT:
         row = by_key[key]
-        measured = {impl: [] for impl in IMPLS}
+        measured = {impl: [] for impl in row.impls}
         for _ in range(rounds):
-            for impl in IMPLS:
+            for impl in row.impls:
                 measured[impl].append(
                     common.throughput(ports[impl], row.path(), headers_of(row), THROUGHPUT_CLIENTS, seconds)
                 )
@@ -176,9 +203,15 @@ def run(
     servers = {
         "ours": common.Server("ours", "project.wsgi:application", settings, workers=workers, server=server),
         "floor": common.Server("floor", "bench.floor:application", "project.settings", workers=workers),
+        FRAMEWORK: common.Server(
+            FRAMEWORK,
+            "bench.framework_floor.wsgi:application",
+            "bench.framework_floor.settings",
+            workers=workers,
+        ),
         "columns": common.Server("columns", "bench.floor:application", "project.settings", workers=1),
     }
-    bodies = {"floor": "documents", "columns": "columns"}
+    bodies = {"floor": "documents", FRAMEWORK: "documents", "columns": "columns"}
     results = {
         "workers": workers,
         "server": server,
@@ -247,7 +280,7 @@ def evaluate(results, rows):
         ratio = entry["ours"] / entry["floor"]
         verdicts[entry["label"]] = (f">= {entry['goal']}x floor req/s", ratio, ratio >= entry["goal"])
     checks = {
-        "same JSON as both floors (stored documents, and built from columns)": [
+        "same JSON as both floors (stored documents, and built from columns) and the framework floor": [
             r.label for r in rows if not r.result.get("same_json")
         ],
         "no COUNT in a list": [r.label for r in rows if r.kind == "list" and r.result.get("count_sql")],
@@ -293,6 +326,7 @@ def render(results):
             f"{entry['label']:40} {entry['ours']:5.0f}/s  {entry['floor']:5.0f}/s  {ratio:10.2f} {'':>2}  "
             f"{target:24} {ratio:8.2f}x  {'met' if met else 'MISSED'}"
         )
+    lines += render_framework(results)
     lines.append("")
     for name, failures in results["checks"].items():
         verdict = "met   " if not failures else "MISSED"
@@ -304,3 +338,39 @@ def render(results):
         if "explain" in row:
             lines.append(f"  {row['label'][:40]:40} {row['explain']['summary']}")
     return "\n".join(lines)
+
+
+def render_framework(results):
+    """The framework floor's lines: its ratio to the floor, and how much of ours' excess it is."""
+    measured = [row for row in results["rows"] if FRAMEWORK in row["times"]]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "Framework floor (bench/framework_floor: Django, same settings and workers, no DRF, no middleware,",
+        "the floor's SQL on Django's connection): what Django's request cycle costs by itself.",
+        "",
+        f"{'request':40} {'framework':>9} {'floor p50':>9} {'fw/floor':>9} {'ours/fw':>8}  "
+        f"{'Django':>8} {'ours - floor':>12} {'Django share':>12}",
+    ]
+    lines.append("-" * len(lines[-1]))
+    for row in measured:
+        times = {impl: row["times"][impl]["median"] for impl in (*IMPLS, FRAMEWORK)}
+        django = times[FRAMEWORK] - times["floor"]
+        excess = times["ours"] - times["floor"]
+        share = f"{django / excess:11.0%}" if excess > 0 else f"{'-':>11}"
+        lines.append(
+            f"{row['label']:40} {times[FRAMEWORK]:7.2f}ms {times['floor']:7.2f}ms "
+            f"{times[FRAMEWORK] / times['floor']:9.2f} {times['ours'] / times[FRAMEWORK]:8.2f}  "
+            f"{django:6.2f}ms {excess:10.2f}ms {share}"
+        )
+    for entry in results["throughput"]:
+        if FRAMEWORK in entry:
+            lines.append(
+                f"{entry['label']:40} {entry[FRAMEWORK]:7.0f}/s {entry['floor']:7.0f}/s "
+                f"{entry[FRAMEWORK] / entry['floor']:9.2f} {entry['ours'] / entry[FRAMEWORK]:8.2f}"
+            )
+    lines.append(
+        "  (Django: framework - floor p50; ours - floor: ours' excess; Django share: the first of the second)"
+    )
+    return lines

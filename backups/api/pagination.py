@@ -1,10 +1,11 @@
 """``MarkerPagination``: the DRF pagination class of the list, over the one keyset pager.
 
 The rules of ``limit``, ``marker`` and ``offset`` live in ``backups.listing.keyset`` (their reader
-and the pager); this class wires them into DRF: ``paginate_queryset`` pages the filtered queryset
-(the marker is looked up in the view's scope, ``view.get_queryset()``), ``get_paginated_response``
-joins the page's stored documents into the envelope with its ``Link: rel="next"``, and
-``get_schema_operation_parameters`` is the OpenAPI description of the three parameters.
+and the pager); this class wires them into DRF: ``paginate_queryset`` pages the request's
+``ItemQuery`` (``backups.listing.selectors``: its page query compiled once per shape, the marker
+looked up in the view's scope), ``get_paginated_response`` joins the page's stored documents into
+the envelope with its ``Link: rel="next"``, and ``get_schema_operation_parameters`` is the OpenAPI
+description of the three parameters.
 """
 from rest_framework.pagination import BasePagination
 
@@ -52,14 +53,11 @@ def paging_parameters(note=""):
 class MarkerPagination(BasePagination):
     """Keyset paging by ``marker`` (``backups.listing.keyset``); bodies are the stored documents."""
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, query, request, view=None):
+        """``query``: the view's ``ItemQuery`` (the scope and the filters, not built yet)."""
         parameters = view.parameters
         self.request = request
-        # The scope (where a marker is looked up) is only read with a marker: no second queryset without.
-        scope = view.get_queryset() if parameters.paging.marker is not None else queryset
-        self.page = keyset.keyset_page(
-            queryset, scope, parameters.ordering, parameters.paging, fetch=fetch_documents
-        )
+        self.page = query.page(parameters.ordering, parameters.paging, fetch=fetch_documents)
         return [row["document"] for row in self.page.rows]
 
     def get_paginated_response(self, data):

@@ -3,15 +3,17 @@
 A request walks: authentication (401) → ``ProjectPermission``, the path's project (403) → the
 query string, ``ListParameters`` (400) → ``all_tenants`` (403) → ``get_queryset`` (the scope) →
 ``CheckpointItemFilterBackend`` (the FilterSet) → ``MarkerPagination`` (sort, keyset page) → the
-stored documents joined into the body (``backups.api.responses``). Only GET and HEAD are routed:
-anything else, OPTIONS included, is 405 CSBS.9405 with ``Allow: GET, HEAD``.
+stored documents joined into the body (``backups.api.responses``). The scope and the filters are an
+``ItemQuery`` (``backups.listing.selectors``): the ORM builds and compiles its SQL on the first
+request of each query shape, and later requests run that SQL with their own values. Only GET and
+HEAD are routed: anything else, OPTIONS included, is 405 CSBS.9405 with ``Allow: GET, HEAD``.
 """
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.viewsets import GenericViewSet
 
 from backups.listing.parameters import ListParameters, unknown_parameter_message
-from backups.listing.selectors import checkpoint_item_document, checkpoint_item_scope
+from backups.listing.selectors import ItemQuery, checkpoint_item_document
 from backups.models import CheckpointItem
 from backups.sync.freshness import with_data_as_of
 
@@ -57,9 +59,10 @@ class CheckpointItemViewSet(GenericViewSet):
         require_all_tenants(request, self.parameters.all_tenants)
 
     def get_queryset(self):
+        """The scope as an ``ItemQuery``: built by the ORM once per query shape, not per request."""
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular describing the API
             return CheckpointItem.objects.none()
-        return checkpoint_item_scope(self.kwargs["project_id"], all_tenants=self.parameters.all_tenants)
+        return ItemQuery(self.kwargs["project_id"], all_tenants=self.parameters.all_tenants)
 
     def finalize_response(self, request, response, *args, **kwargs):
         """A 200 answer says how old the data is (``X-Data-As-Of``, ``backups.sync.freshness``)."""

@@ -19,9 +19,11 @@ Each page is a list of rows (the API asks for ``id`` and the stored ``document``
 pages for their columns); a page is full when it has ``limit`` items, and only then has the API a
 next page link.
 
-``keyset_page`` is the one pager, for the API (``backups.api.pagination.MarkerPagination``, the
-DRF pagination class) and the browse pages. With ``neighbours=True`` (the pages) it also says
-whether a next page exists (it reads ``limit + 1`` rows) and where the previous page starts: it
+The page's query is ``page_queryset``: the browse pages run it with ``keyset_page``, the API
+compiles it once per query shape (``backups.listing.selectors.ItemQuery.page``, through
+``backups.api.pagination.MarkerPagination``, the DRF pagination class); both refuse an unknown
+marker with ``refuse_unknown_marker``. ``keyset_page`` with ``neighbours=True`` (the pages) also
+says whether a next page exists (it reads ``limit + 1`` rows) and where the previous page starts: it
 walks the reversed ordering (``Ordering.reversed``) from the page's first row for ``limit + 1``
 ids; the one past ``limit`` is the previous page's marker, fewer means the first page. So every
 page, backwards included, is an ordinary marker URL.
@@ -158,35 +160,46 @@ class _MarkerRow:
         )
 
 
-def keyset_page(
-    queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False, fetch=list
-):
-    """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
+def page_queryset(queryset, scope, ordering, marker, columns=("id", "document"), *, sort_values=False):
+    """The page's query without its ``LIMIT``/``OFFSET``: ``queryset`` in ``ordering``, after ``marker``.
 
-    ``fetch`` turns the page's ``values()`` queryset into its rows (the API reads the documents as
-    bytes, ``backups.api.documents.fetch_documents``).
+    ``values(*columns)``, and the sort values too with ``sort_values`` (the pages' neighbours start
+    from them). The marker's sort values are read inside the query (``marker_values``, in ``scope``).
+    The API compiles it once per shape (``backups.listing.selectors.ItemQuery.page``).
+    """
+    values = marker_values(scope, ordering, marker)
+    if sort_values:
+        forward = queryset.annotate(**ordering.aliases()).order_by(*ordering.order_by())
+    else:
+        forward = ordering.apply(queryset)
+    if values is not None:
+        forward = forward.filter(ordering.after(values))
+    return forward.values(*columns, *(ordering.aliases() if sort_values else ()))
+
+
+def refuse_unknown_marker(scope, marker):
+    """After an empty page: the marker alone is looked up in ``scope``; unknown there: ``MarkerNotFound``."""
+    if not scope.filter(pk=marker).exists():
+        raise MarkerNotFound(marker)
+
+
+def keyset_page(queryset, scope, ordering, paging, *, columns=("id", "document"), neighbours=False):
+    """The page of ``queryset`` (already filtered and scoped) in ``ordering``, as dicts of ``columns``.
 
     ``scope`` is the caller's visible set, where the marker is looked up. Queries: the page (with
     the marker's values in it); the marker alone when the page is empty (to refuse an unknown
     one); with ``neighbours`` the ids before the page too (with a marker or offset).
     """
-    values = marker_values(scope, ordering, paging.marker)
-    aliases = list(ordering.aliases()) if neighbours else []
-    forward = (
-        queryset.annotate(**ordering.aliases()).order_by(*ordering.order_by())
-        if neighbours
-        else ordering.apply(queryset)
-    )
-    if values is not None:
-        forward = forward.filter(ordering.after(values))
+    forward = page_queryset(queryset, scope, ordering, paging.marker, columns, sort_values=neighbours)
     start, stop = paging.offset, paging.offset + paging.limit + (1 if neighbours else 0)
-    rows = fetch(forward.values(*columns, *aliases)[start:stop])
-    if not rows and paging.marker is not None and not scope.filter(pk=paging.marker).exists():
-        raise MarkerNotFound(paging.marker)
+    rows = list(forward[start:stop])
+    if not rows and paging.marker is not None:
+        refuse_unknown_marker(scope, paging.marker)
     if not neighbours:
         return Page(rows=rows, limit=paging.limit)
+    aliases = list(ordering.aliases())
     has_next, rows = len(rows) > paging.limit, rows[: paging.limit]
-    has_previous, previous_marker = values is not None or bool(paging.offset), None
+    has_previous, previous_marker = paging.marker is not None or bool(paging.offset), None
     if has_previous and rows:  # at worst (no rows) back to the first page
         first = {alias: rows[0][alias] for alias in aliases}
         before = _ids_before(queryset, ordering, first, paging.limit + 1)

@@ -17,7 +17,9 @@ request: the bound data, the cleaned values and the errors.
   filter's ``FilterMethod`` is re-bound to its copy.
 
 Validation, messages, the form's ``clean()`` and ``filter_queryset`` are django-filter's and
-Django's, unchanged.
+Django's, unchanged. ``filter_queryset_with`` runs that same ``filter_queryset`` on other values
+of the same filters (the API compiles a query's SQL from stand-in values once per shape,
+``backups.listing.statements``).
 """
 import copy
 
@@ -60,3 +62,13 @@ class PrecompiledFilterSet(django_filters.FilterSet):
             form_class.base_fields = _SharedFields(form_class.base_fields)
             cls._precompiled_form_class = form_class
         return form_class
+
+    def filter_queryset_with(self, queryset, cleaned_data):
+        """``filter_queryset`` with ``cleaned_data`` in place of the form's (the filters, their order)."""
+        form = self.form
+        kept = form.cleaned_data
+        form.cleaned_data = cleaned_data
+        try:
+            return self.filter_queryset(queryset)
+        finally:
+            form.cleaned_data = kept

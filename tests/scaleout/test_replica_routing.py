@@ -90,6 +90,25 @@ def test_api_reads_are_served_by_the_replica(app, pair, api):
     assert name_in(api()) == "renamed-on-primary"
 
 
+def test_list_pages_run_their_compiled_statement_on_the_replica(app, pair):
+    """A page's SQL is compiled on a worker's first request of its shape and reused after: both on the replica."""
+    session = requests.Session()
+    session.headers["X-Auth-Token"] = pair.token
+
+    def names(**params):
+        response = session.get(f"{app.base}/v1/{PROJECT}/checkpoint_items", params=params, timeout=15)
+        assert response.status_code == 200, response.text[:300]
+        return {item["id"]: item["name"] for item in response.json()["checkpoint_items"]}
+
+    pair.fresh_then_paused()
+    pair.rename_on_primary(ITEM, "renamed-on-primary")
+    for limit in (10, 9, 8, 7):  # one shape: compiled, then reused, in each worker
+        assert names(limit=limit, resource_type="OS::Nova::Server")[ITEM] == ORIGINAL_NAME
+
+    pair.resume()
+    assert names(limit=6, resource_type="OS::Nova::Server")[ITEM] == "renamed-on-primary"
+
+
 def test_a_replica_lagging_beyond_the_bound_sends_reads_to_the_primary(app, pair, api):
     pair.fresh_then_paused()
     pair.rename_on_primary(ITEM, "renamed-while-lagging")
