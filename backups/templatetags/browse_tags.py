@@ -6,6 +6,7 @@ import json
 from django import template
 
 from backups import choices
+from backups.ui.detail import KeptAsGiven
 
 register = template.Library()
 
@@ -85,7 +86,10 @@ def status_badge(status, progress=None):
 
 @register.inclusion_tag("backups/_value.html")
 def field_value(value):
-    """One value of the item, by its JSON type; objects and arrays as compact JSON."""
+    """One value of the item, by its JSON type; objects and arrays as compact JSON. A value kept
+    as given (``ui.detail.KeptAsGiven``) is shown as given, marked: filters do not match it."""
+    if isinstance(value, KeptAsGiven):
+        return {**field_value(value.value), "as_given": True}
     if isinstance(value, (dict, list)):
         kind, text = "json", json.dumps(value, ensure_ascii=False)
     elif isinstance(value, bool):

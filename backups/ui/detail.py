@@ -1,5 +1,6 @@
 """The detail page of one item: its sections, children, related items and its API JSON verbatim."""
 import json
+from dataclasses import dataclass
 
 from django.urls import reverse
 
@@ -12,6 +13,7 @@ from backups.document.keys import (
     REPLICATION_RECORD_KEYS,
     VOLUME_BACKUP_KEYS,
 )
+from backups.document.jsontext import loads_exact
 from backups.listing.selectors import checkpoint_item_with_children
 
 from .links import Links, resource_list_url
@@ -54,17 +56,35 @@ DETAIL_SKIP = frozenset({"os_images_data"})
 ITEM_ID_COLUMNS = frozenset({"source_checkpoint_item_id", "destination_checkpoint_item_id"})
 
 
-def section_rows(obj, keys, extra=None, skip=frozenset()):
-    """``[(json key, value)]`` of one section of the item, its unlisted keys after the listed ones."""
-    rows = [(key.name, getattr(obj, key.attr)) for key in keys if key.name not in skip]
+@dataclass(frozen=True)
+class KeptAsGiven:
+    """A value its column cannot hold, shown as the API returns it (``document.parse``: kept as
+    given; for filters and sorts the key counts as absent)."""
+
+    value: object
+
+
+def kept_as_given(obj):
+    """``{json path: KeptAsGiven}`` of a row's ``as_given`` column."""
+    return {path: KeptAsGiven(value) for path, value in loads_exact(obj.as_given).items()} if obj.as_given else {}
+
+
+def section_rows(obj, keys, extra=None, skip=frozenset(), *, given=None, path=""):
+    """``[(json key, value)]`` of one section of the item, its unlisted keys after the listed ones;
+    a value kept as given (``given``, by JSON path: ``path`` + key) in place of its empty column."""
+    given = given or {}
+    rows = [
+        (key.name, given.get(path + key.name) or getattr(obj, key.attr)) for key in keys if key.name not in skip
+    ]
     return rows + sorted((extra or {}).items())
 
 
 def child_row(obj, keys, visible_ids):
     """A volume backup or replication record as table cells; ``extra`` holds its unlisted keys."""
     cells = []
+    given = kept_as_given(obj)
     for key in keys:
-        value = getattr(obj, key.attr)
+        value = given.get(key.name) or getattr(obj, key.attr)
         link = (
             reverse("backups:detail", args=[value])
             if key.name in ITEM_ID_COLUMNS and value in visible_ids
@@ -86,6 +106,7 @@ def detail_context(request, access, item):
     volume_backups = list(item.volume_backups.all())
     replication_records = list(item.replication_records.all())
     visible_ids = visible_related_ids(access, item)
+    given = kept_as_given(item)
     project_links = Links(reverse("backups:list"), {}, item.project_id)
     return {
         "access": access,
@@ -93,9 +114,14 @@ def detail_context(request, access, item):
         "status_label": choices.ItemStatus(item.status).label
         if item.status in choices.ItemStatus.values
         else item.status,
-        "summary": section_rows(item, ITEM_DISPLAY_KEYS),
-        "backup_data": section_rows(item, BACKUP_DATA_KEYS, item.backup_data_extra),
-        "extend_info": section_rows(item, EXTEND_INFO_KEYS, item.extend_info_extra, skip=DETAIL_SKIP),
+        "summary": section_rows(item, ITEM_DISPLAY_KEYS, given=given),
+        "backup_data": section_rows(
+            item, BACKUP_DATA_KEYS, item.backup_data_extra, given=given, path="backup_data."
+        ),
+        "extend_info": section_rows(
+            item, EXTEND_INFO_KEYS, item.extend_info_extra, skip=DETAIL_SKIP, given=given, path="extend_info."
+        ),
+        "kept_as_given": sorted(given.items()),
         "item_extra": sorted(item.extra.items()),
         "volume_columns": [key.name for key in VOLUME_BACKUP_KEYS],
         "volume_backups": [child_row(v, VOLUME_BACKUP_KEYS, visible_ids) for v in volume_backups],

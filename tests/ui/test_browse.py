@@ -563,6 +563,31 @@ def test_detail_page_shows_the_item_its_children_and_the_raw_json(client, member
     }
 
 
+def test_detail_page_shows_values_kept_as_given_where_they_belong_and_marked(client, member, db, sample_response):
+    """A value its column cannot hold is shown as the API returns it, not as the empty column."""
+    document = sample_response["checkpoint_items"][0]
+    other = {**json.loads(json.dumps(document)), "id": "as-sent"}
+    document["protected_at"] = ""
+    document["extend_info"]["dec"] = "yes"
+    document["extend_info"]["volume_backups"][0]["size"] = 2.75
+    seed(PROJECT, document)
+    response = client.get(f"/backups/{document['id']}/")
+    body = response.content.decode()
+    badge = '<span class="badge as-given"'
+    dec = re.search(r"<dt>dec</dt><dd>(.*?)</dd>", body, re.S).group(1)
+    assert dec.startswith("yes") and badge in dec
+    protected = re.search(r"<dt>protected_at</dt><dd>(.*?)</dd>", body, re.S).group(1)
+    assert "(empty)" in protected and badge in protected
+    assert re.search(r"<td>2\.75 " + re.escape(badge), body)
+    section = re.search(r'<section aria-labelledby="as-given-title".*?</section>', body, re.S).group(0)
+    assert "Kept as given (2)" in section
+    assert "<code>extend_info.dec</code>" in section and "<code>protected_at</code>" in section
+    assert body.count(badge) == 3  # in place: dec, protected_at, size
+    seed(PROJECT, other)
+    plain = client.get(f"/backups/{other['id']}/").content.decode()
+    assert badge not in plain and 'id="as-given"' not in plain
+
+
 def test_failed_backup_shows_its_reason_and_code_prominently(client, member, catalogue):
     body = client.get("/backups/a2/").content.decode()
     failure = re.search(r'<section class="alert alert-error failure".*?</section>', body, re.S).group(0)
