@@ -183,7 +183,8 @@ def _accept_common(plan):
         keyword = "if"
         if test is not None:
             namespace[f"values_{index}"] = limit  # a Choice's frozenset
-            condition = test.format(limit=limit, low=-limit if check == _INTEGER else 0, values=f"values_{index}")
+            low = -limit if check == _INTEGER else 0
+            condition = test.format(limit=limit, low=low, values=f"values_{index}")
             lines.append(f"    if {condition}:")
             lines.append(f"        values[{attr!r}] = v")
             keyword = "elif"

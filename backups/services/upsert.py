@@ -183,7 +183,7 @@ class _Table:
         self.numeric = [
             i for i, kind in enumerate(column_kinds) if kind.endswith(("IntegerField", "AutoField"))
         ]
-        self._copy_row = None  # compiled on first use (_compile_copy_row)
+        self.copy_row = self._compile_copy_row()
 
     def prepare(self, connection, rows):
         """``rows`` (dicts of column values by attname) as ``insert`` takes them."""
@@ -208,9 +208,7 @@ class _Table:
 
     def _copy_rows(self, rows):
         """Each row as a tuple of COPY text values, ``\\x00`` for NULL (``_copy_text``)."""
-        row_of = self._copy_row
-        if row_of is None:
-            row_of = self._copy_row = self._compile_copy_row()
+        row_of = self.copy_row
         return [row_of(self._values(values)) for values in rows]
 
     def _compile_copy_row(self):

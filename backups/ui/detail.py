@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from backups import choices
+from backups.document.jsontext import loads_exact
 from backups.document.keys import (
     BACKUP_DATA_KEYS,
     EXTEND_INFO_KEYS,
@@ -13,7 +14,6 @@ from backups.document.keys import (
     REPLICATION_RECORD_KEYS,
     VOLUME_BACKUP_KEYS,
 )
-from backups.document.jsontext import loads_exact
 from backups.listing.selectors import checkpoint_item_with_children
 
 from .links import Links, resource_list_url
@@ -66,7 +66,9 @@ class KeptAsGiven:
 
 def kept_as_given(obj):
     """``{json path: KeptAsGiven}`` of a row's ``as_given`` column."""
-    return {path: KeptAsGiven(value) for path, value in loads_exact(obj.as_given).items()} if obj.as_given else {}
+    if not obj.as_given:
+        return {}
+    return {path: KeptAsGiven(value) for path, value in loads_exact(obj.as_given).items()}
 
 
 def section_rows(obj, keys, extra=None, skip=frozenset(), *, given=None, path=""):
@@ -74,7 +76,9 @@ def section_rows(obj, keys, extra=None, skip=frozenset(), *, given=None, path=""
     a value kept as given (``given``, by JSON path: ``path`` + key) in place of its empty column."""
     given = given or {}
     rows = [
-        (key.name, given.get(path + key.name) or getattr(obj, key.attr)) for key in keys if key.name not in skip
+        (key.name, given.get(path + key.name) or getattr(obj, key.attr))
+        for key in keys
+        if key.name not in skip
     ]
     return rows + sorted((extra or {}).items())
 
