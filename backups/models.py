@@ -115,22 +115,26 @@ class CheckpointItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # Tenant pages: (project, sort key, id) for every sort key.
-            # status last: the overview's per-day, per-status counts read this index alone.
-            models.Index(fields=["project_id", "created_at", "id", "status"], name="item_proj_created_st"),
+            # Tenant pages: (project, sort key, id) for every sort key. gone_at last in every
+            # per-project index: the API's reads all say gone_at IS NULL, and with it in the key a
+            # count is answered from the index alone (no heap visit per row to read it).
+            # status in item_proj_created_st: the overview's per-day, per-status counts read it alone.
             models.Index(
-                "project_id", sort_expression("updated_at"), "id", name="item_proj_updated"
+                fields=["project_id", "created_at", "id", "status", "gone_at"], name="item_proj_created_st"
             ),
-            models.Index("project_id", sort_expression("name"), "id", name="item_proj_name"),
-            models.Index(fields=["project_id", "status", "id"], name="item_proj_status"),
             models.Index(
-                "project_id", sort_expression("protected_at"), "id", name="item_proj_protected"
+                "project_id", sort_expression("updated_at"), "id", "gone_at", name="item_proj_updated"
             ),
-            models.Index(fields=["project_id", "id"], name="item_proj_id"),
+            models.Index("project_id", sort_expression("name"), "id", "gone_at", name="item_proj_name"),
+            models.Index(fields=["project_id", "status", "id", "gone_at"], name="item_proj_status"),
+            models.Index(
+                "project_id", sort_expression("protected_at"), "id", "gone_at", name="item_proj_protected"
+            ),
+            models.Index(fields=["project_id", "id", "gone_at"], name="item_proj_id"),
             # Coverage (backups.coverage.report): each resource's history newest first, read from the
             # index alone (status and image_type are key columns: SQLite has no INCLUDE).
             models.Index(
-                fields=["project_id", "resource_id", "-created_at", "-id", "status", "image_type"],
+                fields=["project_id", "resource_id", "-created_at", "-id", "status", "image_type", "gone_at"],
                 name="item_proj_resource_created",
             ),
             # all_tenants pages.

@@ -158,10 +158,12 @@ def _where(params, args):
 
 
 def _scope(params, project_id, args, table="i"):
+    """What ours answers from too: the live items (not gone, ``backups.sync``) of the project or all."""
+    live = f"{table}.gone_at IS NULL"
     if (params.get("all_tenants") or "").lower() in ("true", "1"):
-        return []
+        return [live]
     args.append(project_id)
-    return [f"{table}.project_id = %s"]
+    return [f"{table}.project_id = %s", live]
 
 
 def list_query(project_id, params):
@@ -224,7 +226,7 @@ def detail_query(project_id, item_id):
     """``(sql, args)``: the body of a detail request, or no row for an item not in the project."""
     return (
         f"SELECT json_build_object('checkpoint_item', {ITEM})::text FROM backups_checkpointitem i "
-        "WHERE i.project_id = %s AND i.id = %s",
+        "WHERE i.project_id = %s AND i.id = %s AND i.gone_at IS NULL",
         [project_id, item_id],
     )
 
