@@ -197,7 +197,10 @@ class ItemChild:
 class VolumeBackup(ItemChild, models.Model):
     """One disk's backup inside an item (``extend_info.volume_backups[]``), in the item's order."""
 
-    item = models.ForeignKey(CheckpointItem, on_delete=models.CASCADE, related_name="volume_backups")
+    # No index of its own: volume_backup_position (item, position) leads with it.
+    item = models.ForeignKey(
+        CheckpointItem, on_delete=models.CASCADE, related_name="volume_backups", db_index=False
+    )
     position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
     volume_backup_id = CodePointCharField("id", max_length=ID_LENGTH, null=True, blank=True)
     name = CodePointCharField(max_length=255, null=True, blank=True)
@@ -244,8 +247,9 @@ class VolumeBackup(ItemChild, models.Model):
 class ReplicationRecord(ItemChild, models.Model):
     """One replication of an item to another region or project (``replication_records[]``)."""
 
+    # No index of its own: replication_record_position (item, position) leads with it.
     item = models.ForeignKey(
-        CheckpointItem, on_delete=models.CASCADE, related_name="replication_records"
+        CheckpointItem, on_delete=models.CASCADE, related_name="replication_records", db_index=False
     )
     position = models.PositiveIntegerField(default=0, help_text="Order within the item, from 0.")
     record_id = CodePointCharField("id", max_length=ID_LENGTH, null=True, blank=True)

@@ -89,3 +89,47 @@ def test_models_and_migrations_agree():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.postgres_only
+def test_the_item_tables_have_no_pattern_ops_twins():
+    """Django's ``varchar_pattern_ops`` twins serve ``LIKE 'x%'`` under a locale; our key columns are
+    ``COLLATE "C"``, where the plain btree does, and an import would build them for nothing
+    (migration 0010)."""
+    from backups.sync.models import Sighting
+
+    tables = [m._meta.db_table for m in (CheckpointItem, VolumeBackup, ReplicationRecord, Sighting)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ANY(%s::regclass[]) "
+            "AND pg_get_indexdef(indexrelid) ~ '_pattern_ops'",
+            [tables],
+        )
+        assert cursor.fetchall() == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("model", [VolumeBackup, ReplicationRecord])
+def test_a_child_table_is_found_by_item_through_its_position_constraint(model):
+    """The (item, position) constraint leads with ``item_id``: no second index on it alone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass",
+            [model._meta.db_table],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    leading = [d for d in definitions if "(item_id" in d]
+    assert len(leading) == 1 and "UNIQUE" in leading[0] and '(item_id, "position")' in leading[0]
+
+
+@pytest.mark.postgres_only
+def test_documents_are_compressed_with_lz4_where_the_server_has_it():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        if not cursor.fetchone()[0]:
+            pytest.skip("this PostgreSQL is built without lz4: documents keep pglz")
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'document'",
+            [CheckpointItem._meta.db_table],
+        )
+        assert cursor.fetchone() == ("l",)
