@@ -148,6 +148,8 @@ class _FileImport(Refusals):
         return self._finish()
 
     def _write_all(self, generator):
+        if self.deferred is not None:  # in the subtransaction that writes the rows: they go in frozen
+            self.deferred.empty()
         batches = Prefetch(generator, depth=2)
         try:
             for batch in batches:
@@ -293,7 +295,7 @@ class _FileImport(Refusals):
                 )
             ids.add(item_id)
         try:
-            created, updated = write_items(batch.prepared, all_new=self.deferred is not None)
+            created, updated = write_items(batch.prepared, fresh=self.deferred is not None)
         except ItemConflict as conflict:
             index = next(i for i, item_id, _ in batch.entries if item_id == conflict.item_id)
             rule = (

@@ -112,15 +112,22 @@ def prepare_items(project_id, parsed_items, origin=IMPORT):
     )
 
 
-def write_items(prepared, *, all_new=False):
+def write_items(prepared, *, fresh=False):
     """Write a ``PreparedItems`` batch (see ``upsert_items``); return ``(created, updated)``.
 
     An item already stored is deleted with its children and written again (the same statement
     path as a new one): on PostgreSQL every row goes straight into its table by ``COPY``.
-    ``all_new``: the caller knows none of the ids is stored (``deferred_indexes``): not looked up.
+    ``fresh``: the caller emptied the tables in its current subtransaction
+    (``deferred_indexes.DeferredIndexes.empty``): no id is stored, so none is looked up; no
+    savepoint is opened (it would be another subtransaction); ``COPY`` writes the rows frozen.
     """
+    if fresh:
+        with connection.cursor() as cursor:
+            for table, rows in _tables_of(prepared):
+                table.insert(cursor, rows, freeze=True)
+        return len(prepared.ids), 0
     project_id, source_id = prepared.project_id, prepared.origin.source_id
-    owners = {} if all_new else {
+    owners = {
         pk: (project, source)
         for pk, project, source in CheckpointItem.objects.filter(pk__in=prepared.ids).values_list(
             "pk", "project_id", "source_id"
@@ -139,11 +146,19 @@ def write_items(prepared, *, all_new=False):
             ReplicationRecord.objects.filter(item_id__in=stored).delete()
             CheckpointItem.objects.filter(pk__in=stored)._raw_delete(CheckpointItem.objects.db)
         with connection.cursor() as cursor:
-            _ITEMS.insert(cursor, prepared.items)
-            _VOLUME_BACKUPS.insert(cursor, prepared.volume_backups)
-            _REPLICATION_RECORDS.insert(cursor, prepared.replication_records)
+            for table, rows in _tables_of(prepared):
+                table.insert(cursor, rows)
     updated = len(owners)
     return len(prepared.ids) - updated, updated
+
+
+def _tables_of(prepared):
+    """Each table with its rows of the batch, parents first."""
+    return (
+        (_ITEMS, prepared.items),
+        (_VOLUME_BACKUPS, prepared.volume_backups),
+        (_REPLICATION_RECORDS, prepared.replication_records),
+    )
 
 
 def written_rows(prepared):
@@ -238,8 +253,11 @@ class _Table:
         exec(source, namespace)  # noqa: S102 - generated from the model's own fields
         return namespace["row_of"]
 
-    def insert(self, cursor, prepared):
-        """Write the rows of ``prepare``: COPY on PostgreSQL, one prepared INSERT elsewhere."""
+    def insert(self, cursor, prepared, freeze=False):
+        """Write the rows of ``prepare``: COPY on PostgreSQL, one prepared INSERT elsewhere.
+
+        ``freeze``: the table was emptied in the current subtransaction (``write_items(fresh=True)``).
+        """
         if not prepared:
             return
         qn = cursor.db.ops.quote_name
@@ -251,7 +269,8 @@ class _Table:
             return
         # COPY costs the server half of what a many-row INSERT does (no statement to parse).
         with cursor.db.wrap_database_errors:  # psycopg2's errors as django.db's, like execute's
-            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _TextStream(prepared))
+            options = " WITH (FREEZE)" if freeze else ""
+            cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN{options}", _TextStream(prepared))
 
 
 class _TextStream:

@@ -81,3 +81,31 @@ def test_a_load_into_tables_with_items_keeps_its_indexes(tmp_path, always_defer)
     import_items(tmp_path, [item for _, item in item_dicts(50, 1, seed=8)], name="second.json")
     assert always_defer == []
     assert CheckpointItem.objects.count() == 100
+
+
+def test_a_first_load_writes_its_rows_frozen_and_its_pages_all_visible(tmp_path, always_defer):
+    """COPY FREEZE into the tables emptied in the same subtransaction: every page is all-visible in
+    the visibility map when the file commits, so a count is an index-only scan with no heap fetch
+    right after the import, before any VACUUM."""
+    import_items(tmp_path, [item for _, item in item_dicts(500, 1, seed=4)])
+    with connection.cursor() as cursor:
+        for table in deferred_indexes.TABLES:
+            cursor.execute("SELECT relpages, relallvisible FROM pg_class WHERE oid = %s::regclass", [table])
+            pages, all_visible = cursor.fetchone()
+            assert pages > 0 and all_visible == pages, table
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT COUNT(*) FROM backups_checkpointitem "
+            "WHERE project_id = 'p1' AND gone_at IS NULL"
+        )
+        plan = cursor.fetchone()[0][0]["Plan"]["Plans"][0]
+    assert plan["Node Type"] == "Index Only Scan" and plan["Heap Fetches"] == 0
+
+
+def test_a_small_load_into_tables_with_rows_is_written_as_before(tmp_path, always_defer):
+    """Tables that hold rows are never emptied: the path is not taken, their rows stay."""
+    import_items(tmp_path, [item for _, item in item_dicts(50, 1, seed=4)], name="first.json")
+    first = set(CheckpointItem.objects.values_list("pk", flat=True))
+    import_items(tmp_path, [item for _, item in item_dicts(80, 1, seed=5)], name="second.json")
+    assert first <= set(CheckpointItem.objects.values_list("pk", flat=True))
+    assert len(always_defer) == 1  # only the first load, into empty tables, deferred
