@@ -131,10 +131,8 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
             continue
         if timestamp and loose is not None and getattr(values[attr], "text", None) is None:
             loose.append((loose_path + name, REWRITTEN))  # not read in the canonical form (Instant.text)
-    unknown = data.keys() - plan.known
-    if skip and unknown:
-        unknown -= set(skip)
-    extra = {k: v for k, v in data.items() if k in unknown} if unknown else {}
+    known = _known_and_skipped(plan, skip) if skip else plan.known
+    extra = {} if known.issuperset(data) else {k: v for k, v in data.items() if k not in known}
     if extra and not jsonb_safe(extra):
         as_given[path + EXTRA_KEYS] = extra
         if loose is not None:
@@ -144,6 +142,14 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
     if own:
         values["as_given"] = as_given_text(as_given)
     return values
+
+
+def _known_and_skipped(plan, skip):
+    """The section's listed keys and ``skip`` (its nested sections), as one set, made once."""
+    known = plan.__dict__.setdefault("known_and_skipped", {})
+    if skip not in known:
+        known[skip] = plan.known | frozenset(skip)
+    return known[skip]
 
 
 #: Per key check (``keys._fast_check``): the condition on ``v`` under which its value is stored

@@ -1,4 +1,6 @@
 """Rendering: the item as the API returns it, from model instances or a parsed item's column values."""
+import operator
+
 from .jsontext import loads_exact
 from .keys import (
     BACKUP_DATA_KEYS,
@@ -10,11 +12,18 @@ from .keys import (
     _plan,
 )
 
+# The key tables' plans, unpacked once: rendering runs per key of every imported item.
+_ITEM = _plan(ITEM_KEYS)
+_BACKUP_DATA = _plan(BACKUP_DATA_KEYS)
+_EXTEND_INFO = _plan(EXTEND_INFO_KEYS)
+_VOLUME_BACKUP = _plan(VOLUME_BACKUP_KEYS)
+_REPLICATION_RECORD = _plan(REPLICATION_RECORD_KEYS)
 
-def _render_section(values, keys, extra):
-    """One section from its column ``values`` (in the order of ``keys``), then its extras."""
-    section = dict(zip(_plan(keys).names, values, strict=True))
-    for name, dump in _plan(keys).dumps:
+
+def _render_section(values, plan, extra):
+    """One section from its column ``values`` (in the order of ``plan``'s keys), then its extras."""
+    section = dict(zip(plan.names, values, strict=True))
+    for name, dump in plan.dumps:
         section[name] = dump(section[name])
     if extra:
         section.update(extra)
@@ -42,22 +51,27 @@ def _overlay(document, as_given):
 
 
 def render_volume_backup(volume_backup):
-    values = _plan(VOLUME_BACKUP_KEYS).values_of(volume_backup)
-    section = _render_section(values, VOLUME_BACKUP_KEYS, volume_backup.extra)
+    section = _render_section(_VOLUME_BACKUP.values_of(volume_backup), _VOLUME_BACKUP, volume_backup.extra)
     return _overlay(section, volume_backup.as_given)
 
 
 def render_replication_record(record):
-    values = _plan(REPLICATION_RECORD_KEYS).values_of(record)
-    return _overlay(_render_section(values, REPLICATION_RECORD_KEYS, record.extra), record.as_given)
+    section = _render_section(_REPLICATION_RECORD.values_of(record), _REPLICATION_RECORD, record.extra)
+    return _overlay(section, record.as_given)
+
+
+#: The item's values that are not keys of its sections, in ``_assemble``'s order.
+_OTHERS = ("backup_data_extra", "extend_info_extra", "policy_id", "as_given", "extra")
+_others_of_object = operator.attrgetter(*_OTHERS)
+_others_of_row = operator.itemgetter(*_OTHERS)
 
 
 def render_item(item, volume_backups, replication_records):
     """The item as the API returns it (a dict) from model instances (or attribute objects);
     children in the order given."""
     return _assemble(
-        lambda keys: _plan(keys).values_of(item),
-        item,
+        lambda plan: plan.values_of(item),
+        _others_of_object(item),
         [render_volume_backup(v) for v in volume_backups],
         [render_replication_record(r) for r in replication_records],
     )
@@ -67,41 +81,31 @@ def render_parsed(parsed):
     """``render_item`` for a ``ParsedItem`` (its column values as dicts: the bulk writers' path)."""
     fields = parsed.fields
     return _assemble(
-        lambda keys: _plan(keys).items_of(fields),
-        _Attributes(fields),
-        [_render_row(row, VOLUME_BACKUP_KEYS) for row in parsed.volume_backups],
-        [_render_row(row, REPLICATION_RECORD_KEYS) for row in parsed.replication_records],
+        lambda plan: plan.items_of(fields),
+        _others_of_row(fields),
+        [_render_row(row, _VOLUME_BACKUP) for row in parsed.volume_backups],
+        [_render_row(row, _REPLICATION_RECORD) for row in parsed.replication_records],
     )
 
 
-class _Attributes:
-    """A dict read as attributes (``item.extra``), for ``_assemble``."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values):
-        self._values = values
-
-    def __getattr__(self, name):
-        return self._values[name]
+def _render_row(row, plan):
+    return _overlay(_render_section(plan.items_of(row), plan, row["extra"]), row["as_given"])
 
 
-def _render_row(row, keys):
-    return _overlay(_render_section(_plan(keys).items_of(row), keys, row["extra"]), row["as_given"])
-
-
-def _assemble(values_of, item, volume_backups, replication_records):
-    document = _render_section(values_of(ITEM_KEYS), ITEM_KEYS, None)
-    backup_data = values_of(BACKUP_DATA_KEYS)
-    document["backup_data"] = _render_section(backup_data, BACKUP_DATA_KEYS, item.backup_data_extra)
-    extend_info = _render_section(values_of(EXTEND_INFO_KEYS), EXTEND_INFO_KEYS, item.extend_info_extra)
+def _assemble(values_of, others, volume_backups, replication_records):
+    """The item from its sections' values (``values_of(plan)``), the values ``_OTHERS`` names
+    (``others``) and its rendered children."""
+    backup_data_extra, extend_info_extra, policy_id, as_given, extra = others
+    document = _render_section(values_of(_ITEM), _ITEM, None)
+    document["backup_data"] = _render_section(values_of(_BACKUP_DATA), _BACKUP_DATA, backup_data_extra)
+    extend_info = _render_section(values_of(_EXTEND_INFO), _EXTEND_INFO, extend_info_extra)
     extend_info["volume_backups"] = volume_backups
     document["extend_info"] = extend_info
     document["replication_records"] = replication_records
-    if item.policy_id is not None:
-        document["policy_id"] = item.policy_id
-    if item.as_given:
-        _overlay(document, item.as_given)
-    if item.extra:
-        document.update(item.extra)
+    if policy_id is not None:
+        document["policy_id"] = policy_id
+    if as_given:
+        _overlay(document, as_given)
+    if extra:
+        document.update(extra)
     return document

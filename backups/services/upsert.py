@@ -198,12 +198,12 @@ class _Table:
         self.numeric = [
             i for i, kind in enumerate(column_kinds) if kind.endswith(("IntegerField", "AutoField"))
         ]
-        self.copy_row = self._compile_copy_row()
+        self.copy_line, self.copy_row = self._compile_copy_row()
 
     def prepare(self, connection, rows):
         """``rows`` (dicts of column values by attname) as ``insert`` takes them."""
         if connection.vendor == "postgresql":
-            return _copy_text(self._copy_rows(rows), len(self.fields))
+            return self._copy_text(rows)
         adapters = {"JSONField": _json_text, "DateTimeField": connection.ops.adapt_datetimefield_value}
         converted = [(i, adapters[kind]) for i, kind in self.converted if adapters.get(kind)]
         prepared = []
@@ -221,16 +221,34 @@ class _Table:
         except KeyError:  # a column the parsed item does not set: its model default
             return [values.get(attname, default) for attname, default in self.defaults]
 
-    def _copy_rows(self, rows):
-        """Each row as a tuple of COPY text values, ``\\x00`` for NULL (``_copy_text``)."""
-        row_of = self.copy_row
-        return [row_of(self._values(values)) for values in rows]
+    def _copy_text(self, rows):
+        """``rows`` in COPY's text format, UTF-8: ``\\N`` for NULL, the separators escaped. Bytes,
+        so that a worker process hands them over as they are sent (a ``str`` would be encoded to
+        pickle it, decoded, and encoded again for COPY).
+
+        A row whose values hold no backslash, tab or line break — nearly all — is joined as it
+        is (``line_of``, NULL as ``\\x00``, replaced once per batch); finding out costs a scan of
+        the joined row instead of one per value. No value holds NUL: neither PostgreSQL's text
+        nor jsonb can, and the ingest rule keeps such values as given (JSON text, where NUL is
+        written ``\\u0000``).
+        """
+        line_of, row_of, tabs = self.copy_line, self.copy_row, len(self.fields) - 1
+        lines = []
+        for values in rows:
+            values = self._values(values)
+            # Encoded row by row: an all-ASCII row (nearly all) is copied as it is, where one
+            # string of the whole batch would be as wide as its widest character, and slow to encode.
+            line = line_of(values).encode()
+            if b"\\" in line or b"\n" in line or b"\r" in line or line.count(b"\t") != tabs:
+                line = "\t".join([_escape(value) for value in row_of(values)]).encode()
+            lines.append(line)
+        return (b"\n".join(lines) + b"\n").replace(b"\x00", b"\\N") if lines else b""
 
     def _compile_copy_row(self):
-        """``row_of(values)``: the columns' values (in ``fields``' order) as COPY text, each
-        converted by its column's kind, ``None`` as ``\\x00``. One generated expression per
-        column instead of a loop over the converted columns of every row (the import writes
-        three million rows a million items)."""
+        """``(line_of, row_of)``: ``row_of(values)`` is the columns' values (in ``fields``' order)
+        as COPY text, each converted by its column's kind, ``None`` as ``\\x00``; ``line_of``
+        joins them with tabs. One generated expression per column instead of a loop over the
+        converted columns of every row (the import writes three million rows a million items)."""
         kinds = {i: kind for i, kind in self.converted}
         kinds.update((i, "numeric") for i in self.numeric)
         convert = {"JSONField": "json_text", "DateTimeField": "copy_datetime", "numeric": "str"}
@@ -240,18 +258,25 @@ class _Table:
             kind = kinds.get(i)
             if kind == "BooleanField":
                 value = f"('t' if {name} else 'f')"
+            elif kind == "JSONField":  # nearly always an empty object or list: no encoder call
+                empty = f"not {name} and {name}.__class__ in EMPTY_JSON"
+                value = f"(EMPTY_JSON[{name}.__class__] if {empty} else json_text({name}))"
             elif kind is not None:
                 value = f"{convert[kind]}({name})"
             else:
                 value = name
             expressions.append(f"NUL if {name} is None else {value}")
+        unpack = f"    {', '.join(names)}, = values\n"
         source = (
-            f"def row_of(values):\n    {', '.join(names)}, = values\n"
-            f"    return ({', '.join(expressions)},)\n"
+            f"def row_of(values):\n{unpack}    return ({', '.join(expressions)},)\n"
+            f"def line_of(values):\n{unpack}    return TAB.join(({', '.join(expressions)},))\n"
         )
-        namespace = {"NUL": "\x00", "json_text": _json_text, "copy_datetime": _copy_datetime}
+        namespace = {
+            "NUL": "\x00", "json_text": _json_text, "copy_datetime": _copy_datetime,
+            "EMPTY_JSON": {dict: "{}", list: "[]"}, "TAB": "\t",
+        }
         exec(source, namespace)  # noqa: S102 - generated from the model's own fields
-        return namespace["row_of"]
+        return namespace["line_of"], namespace["row_of"]
 
     def insert(self, cursor, prepared, freeze=False):
         """Write the rows of ``prepare``: COPY on PostgreSQL, one prepared INSERT elsewhere.
@@ -297,30 +322,10 @@ def _copy_datetime(value):
 _ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
-def _copy_text(rows, width):
-    """Rows of ``width`` strings (``\\x00`` for NULL, ``_copy_rows``) in COPY's text format, UTF-8:
-    ``\\N`` for NULL, the separators escaped. Bytes, so that a worker process hands them over as
-    they are sent (a ``str`` would be encoded to pickle it, decoded, and encoded again for COPY).
-
-    A row whose values hold no backslash, tab or line break — nearly all — is joined as it is;
-    finding out costs a scan of the joined row instead of one per value. No value holds NUL:
-    neither PostgreSQL's text nor jsonb can, and the ingest rule keeps such values as given
-    (JSON text, where NUL is written ``\\u0000``).
-    """
-    lines = []
-    for row in rows:
-        # Encoded row by row: an all-ASCII row (nearly all) is copied as it is, where one string
-        # of the whole batch would be as wide as its widest character, and slow to encode.
-        line = "\t".join(row).encode()
-        if b"\\" in line or b"\n" in line or b"\r" in line or line.count(b"\t") != width - 1:
-            line = "\t".join(["\\N" if value == "\x00" else _escape(value) for value in row]).encode()
-        elif b"\x00" in line:
-            line = line.replace(b"\x00", b"\\N")
-        lines.append(line)
-    return b"\n".join(lines) + b"\n" if lines else b""
-
-
 def _escape(text):
+    """One value of a row that needs escaping; NULL (``\\x00``) as ``\\N``."""
+    if text == "\x00":
+        return "\\N"
     for char, escaped in _ESCAPES:
         if char in text:
             text = text.replace(char, escaped)
