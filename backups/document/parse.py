@@ -90,12 +90,15 @@ class ParsedItem:
         return self.fields["id"]
 
 
-def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose=None, loose_path=None):
+def parse_section(
+    data, keys, path, *, extra_attr, skip=(), as_given=None, loose=None, loose_path=None, values=None
+):
     """Read one JSON object with ``keys``; return ``{attr: value}``, its extras and ``as_given``.
 
     ``as_given`` (a dict, filled in place when given) collects the values kept as given under
     their path within the row (``path`` + key); without it, the row's own ``as_given`` text is
-    set. ``loose`` (a list) collects ``(loose_path + key, what)`` for the summary.
+    set. ``loose`` (a list) collects ``(loose_path + key, what)`` for the summary. ``values``:
+    the dict to fill and return (a new one by default), e.g. the item's fields for its sections.
 
     The common values are accepted by the key table's compiled check (``_accept_common``); the
     keys it leaves (absent, ``null``, a time, anything else) are read here, key by key.
@@ -105,10 +108,11 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
         as_given = {}
     loose_path = path if loose_path is None else loose_path
     plan = _plan(keys)
-    values = {}
+    if values is None:
+        values = {}
     get = data.get
     for step in _accept_common(plan)(get, values):
-        name, attr, kind, required, default, null_is_loose, timestamp = step[:7]
+        name, attr, kind, required, default, null_is_loose, timestamp, _, _ = step
         value = get(name, MISSING)
         if value is MISSING or value is None:
             if required:
@@ -146,10 +150,14 @@ def parse_section(data, keys, path, *, extra_attr, skip=(), as_given=None, loose
 
 def _known_and_skipped(plan, skip):
     """The section's listed keys and ``skip`` (its nested sections), as one set, made once."""
-    known = plan.__dict__.setdefault("known_and_skipped", {})
-    if skip not in known:
-        known[skip] = plan.known | frozenset(skip)
-    return known[skip]
+    try:
+        return plan.known_and_skipped[skip]
+    except AttributeError:
+        plan.known_and_skipped = {}
+    except KeyError:
+        pass
+    known = plan.known_and_skipped[skip] = plan.known | frozenset(skip)
+    return known
 
 
 #: Per key check (``keys._fast_check``): the condition on ``v`` under which its value is stored
@@ -219,8 +227,9 @@ def _children(data, name, path, keys, as_given, loose):
         loose.append((path, json_kind(entries)))
         return []
     rows = []
+    loose_path = f"{path}[]."
     for position, entry in enumerate(entries):
-        row = parse_section(entry, keys, "", extra_attr="extra", loose=loose, loose_path=f"{path}[].")
+        row = parse_section(entry, keys, "", extra_attr="extra", loose=loose, loose_path=loose_path)
         row["position"] = position
         rows.append(row)
     return rows
@@ -230,10 +239,9 @@ def _section(data, name, keys, fields, extra_attr, as_given, loose, skip=()):
     """Parse the section ``data[name]`` into ``fields``; return it when it is an object, else ``None``."""
     section = data.get(name, MISSING)
     if isinstance(section, dict):
-        fields.update(
-            parse_section(
-                section, keys, f"{name}.", extra_attr=extra_attr, skip=skip, as_given=as_given, loose=loose
-            )
+        parse_section(
+            section, keys, f"{name}.", extra_attr=extra_attr, skip=skip, as_given=as_given, loose=loose,
+            values=fields,
         )
         return section
     for key in keys:
