@@ -271,9 +271,10 @@ class _Table:
             kind = kinds.get(i)
             if kind == "BooleanField":
                 value = f"('t' if {name} else 'f')"
-            elif kind == "JSONField":  # nearly always an empty object or list: no encoder call
+            elif kind == "JSONField":  # nearly always an empty object or list, or an integer: no encoder call
                 empty = f"not {name} and {name}.__class__ in EMPTY_JSON"
-                value = f"(EMPTY_JSON[{name}.__class__] if {empty} else json_text({name}))"
+                integer = f"str({name}) if {name}.__class__ is int"
+                value = f"(EMPTY_JSON[{name}.__class__] if {empty} else {integer} else json_text({name}))"
             elif kind is not None:
                 value = f"{convert[kind]}({name})"
             else:
