@@ -103,11 +103,15 @@ def parse_section(
     The common values are accepted by the key table's compiled check (``_accept_common``); the
     keys it leaves (absent, ``null``, a time, anything else) are read here, key by key.
     """
+    return _read_section(data, _plan(keys), path, extra_attr, skip, as_given, loose, loose_path, values)
+
+
+def _read_section(data, plan, path, extra_attr, skip, as_given, loose, loose_path, values):
+    """``parse_section`` with the key table's plan, every argument positional (a million items an import)."""
     own = as_given is None
     if own:
         as_given = {}
     loose_path = path if loose_path is None else loose_path
-    plan = _plan(keys)
     if values is None:
         values = {}
     get = data.get
@@ -217,7 +221,15 @@ def _accept_common(plan):
     return plan.accept_common
 
 
-def _children(data, name, path, keys, as_given, loose):
+# The item's key tables' plans, unpacked once (parse_item reads a million items an import).
+_ITEM_PLAN = _plan(_ITEM_AND_POLICY_KEYS)
+_BACKUP_DATA_PLAN = _plan(BACKUP_DATA_KEYS)
+_EXTEND_INFO_PLAN = _plan(EXTEND_INFO_KEYS)
+_VOLUME_BACKUP_PLAN = _plan(VOLUME_BACKUP_KEYS)
+_REPLICATION_RECORD_PLAN = _plan(REPLICATION_RECORD_KEYS)
+
+
+def _children(data, name, path, plan, as_given, loose):
     """Rows of a list of sections; a value that is not a list of objects is kept as given."""
     entries = data.get(name, MISSING)
     if entries is MISSING:
@@ -229,22 +241,19 @@ def _children(data, name, path, keys, as_given, loose):
     rows = []
     loose_path = f"{path}[]."
     for position, entry in enumerate(entries):
-        row = parse_section(entry, keys, "", extra_attr="extra", loose=loose, loose_path=loose_path)
+        row = _read_section(entry, plan, "", "extra", (), None, loose, loose_path, None)
         row["position"] = position
         rows.append(row)
     return rows
 
 
-def _section(data, name, keys, fields, extra_attr, as_given, loose, skip=()):
+def _section(data, name, plan, fields, extra_attr, as_given, loose, skip=()):
     """Parse the section ``data[name]`` into ``fields``; return it when it is an object, else ``None``."""
     section = data.get(name, MISSING)
     if isinstance(section, dict):
-        parse_section(
-            section, keys, f"{name}.", extra_attr=extra_attr, skip=skip, as_given=as_given, loose=loose,
-            values=fields,
-        )
+        _read_section(section, plan, f"{name}.", extra_attr, skip, as_given, loose, None, fields)
         return section
-    for key in keys:
+    for key in plan.keys:
         fields[key.attr] = key.kind.column_default
     fields[extra_attr] = {}
     if section is not MISSING:  # null, a string, an array…: kept as given
@@ -259,22 +268,19 @@ def parse_item(data):
         raise ItemInvalid("item", f"must be an object, got {_describe(data)}")
     as_given = {}
     loose = []
-    fields = parse_section(
-        data, _ITEM_AND_POLICY_KEYS, "", extra_attr="extra", skip=ITEM_SECTIONS,
-        as_given=as_given, loose=loose,
-    )
-    _section(data, "backup_data", BACKUP_DATA_KEYS, fields, "backup_data_extra", as_given, loose)
+    fields = _read_section(data, _ITEM_PLAN, "", "extra", ITEM_SECTIONS, as_given, loose, None, None)
+    _section(data, "backup_data", _BACKUP_DATA_PLAN, fields, "backup_data_extra", as_given, loose)
     extend_info = _section(
-        data, "extend_info", EXTEND_INFO_KEYS, fields, "extend_info_extra", as_given, loose,
+        data, "extend_info", _EXTEND_INFO_PLAN, fields, "extend_info_extra", as_given, loose,
         skip=EXTEND_INFO_SECTIONS,
     )
     volume_backups = []
     if extend_info is not None:
         volume_backups = _children(
-            extend_info, "volume_backups", "extend_info.volume_backups", VOLUME_BACKUP_KEYS, as_given, loose
+            extend_info, "volume_backups", "extend_info.volume_backups", _VOLUME_BACKUP_PLAN, as_given, loose
         )
     replication_records = _children(
-        data, "replication_records", "replication_records", REPLICATION_RECORD_KEYS, as_given, loose
+        data, "replication_records", "replication_records", _REPLICATION_RECORD_PLAN, as_given, loose
     )
     fields["as_given"] = as_given_text(as_given)
     return ParsedItem(fields, volume_backups, replication_records, loose)
