@@ -14,7 +14,8 @@ The rules (``import_checkpoint_items``):
   counts them per JSON path and JSON type for the summary (``extend_info.dec: 3 values kept as
   given (string)``).
 * A big file loading into empty tables (PostgreSQL) defers their index maintenance to one build
-  of each index at the end, in the same transaction (``services.deferred_indexes``).
+  of each index at the end, in the same transaction, and writes its rows frozen, their pages
+  all-visible (``services.deferred_indexes``).
 * After the file, the planner's statistics of the tables it changed are refreshed when it wrote a
   meaningful share of them (``services.statistics``), in the same transaction.
 * Upsert by ``id``: importing a file twice creates nothing the second time, it updates.
