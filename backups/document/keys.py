@@ -127,13 +127,16 @@ EXTEND_INFO_SECTIONS = ("volume_backups",)
 EXTRA_KEYS = "*"
 
 
-_GENERAL, _STRING, _CHOICE, _BOOLEAN, _INTEGER, _SCALAR, _EMPTY_OBJECT, _EMPTY_LIST = range(8)
+_GENERAL, _STRING, _CHOICE, _BOOLEAN, _INTEGER, _SCALAR, _EMPTY_OBJECT, _EMPTY_LIST, _STRING_RULED = range(9)
 
 
 def _fast_check(kind):
     """``(code, argument)``: how ``parse_section`` accepts a common value without calling ``load``."""
-    if type(kind) is String and not kind.non_empty and kind.below is None:
-        return _STRING, kind.max_length if kind.max_length is not None else 1 << 62
+    if type(kind) is String:
+        limit = kind.max_length if kind.max_length is not None else 1 << 62
+        if not kind.non_empty and kind.below is None:
+            return _STRING, limit
+        return _STRING_RULED, (limit, kind.non_empty, kind.below)
     if type(kind) is Choice:
         return _CHOICE, frozenset(kind.values)
     if type(kind) is Boolean:

@@ -45,6 +45,7 @@ from .keys import (
     _ITEM_AND_POLICY_KEYS,
     _SCALAR,
     _STRING,
+    _STRING_RULED,
     BACKUP_DATA_KEYS,
     EXTEND_INFO_KEYS,
     EXTEND_INFO_SECTIONS,
@@ -199,6 +200,13 @@ def _accept_common(plan):
         lines.append(f"    v = get({name!r}, MISSING)")
         test = _COMMON_VALUE.get(check)
         keyword = "if"
+        if check == _STRING_RULED:  # String.load's rules, in its words: not empty; sorts below the NULLs
+            max_length, non_empty, below = limit
+            namespace[f"below_{index}"] = below
+            length = f"{'0 < ' if non_empty else ''}len(v) <= {max_length}"
+            test = f"v.__class__ is str and {length} and '\\x00' not in v"
+            if below is not None:
+                test += f" and v < below_{index}"
         if test is not None:
             namespace[f"values_{index}"] = limit  # a Choice's frozenset
             low = -limit if check == _INTEGER else 0

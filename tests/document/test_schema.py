@@ -16,7 +16,7 @@ from backups.document.keys import (
     VOLUME_BACKUP_KEYS,
 )
 from backups.document.parse import ItemInvalid, parse_item
-from backups.document.render import render_item
+from backups.document.render import render_item, render_parsed
 from backups.document.timestamps import format_timestamp, parse_timestamp
 
 UTC = dt.timezone.utc
@@ -157,6 +157,8 @@ def test_dumps_is_compact_json_text():
         ),
         ("description", "", "description", ""),
         ("checkpoint_id", None, "checkpoint_id", None),
+        ("name", "\U0010fffe name", "name", "\U0010fffe name"),  # below the NULLs' sentinel: typed
+        ("name", "", "name", ""),
     ],
 )
 def test_parse_keeps_the_value_and_its_json_type(sample_response, path, value, attr, stored):
@@ -313,3 +315,13 @@ def test_format_timestamp_writes_utc_with_six_fraction_digits_and_no_offset(inst
 )
 def test_a_parsed_timestamp_formats_back_to_the_same_instant(text):
     assert parse_timestamp(format_timestamp(parse_timestamp(text))) == parse_timestamp(text)
+
+
+@pytest.mark.parametrize("name", ["\U0010ffff", "\U0010ffff and more"])
+def test_a_name_that_sorts_with_the_nulls_is_kept_as_given(sample_response, name):
+    """``name`` sorts as ``COALESCE(name, U+10FFFF)``: a name from the sentinel up would sort among
+    the items without one, so it is kept as given and counts as absent (its column NULL)."""
+    parsed = parse_item(with_change(sample_response["checkpoint_items"][0], "name", name))
+    assert parsed.fields["name"] is None
+    assert ("name", "string") in parsed.loose
+    assert render_parsed(parsed)["name"] == name
