@@ -133,3 +133,14 @@ def test_documents_are_compressed_with_lz4_where_the_server_has_it():
             [CheckpointItem._meta.db_table],
         )
         assert cursor.fetchone() == ("l",)
+
+
+@pytest.mark.postgres_only
+def test_analyze_leaves_the_documents_out():
+    """No query reads the stored document but the page itself: ANALYZE computes no statistics of it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'document'",
+            [CheckpointItem._meta.db_table],
+        )
+        assert cursor.fetchone() == (0,)

@@ -1,4 +1,5 @@
-"""Leaner item tables on PostgreSQL: no index that serves no query, documents compressed with lz4.
+"""Leaner item tables on PostgreSQL: no index that serves no query, documents compressed with lz4
+and left out of the planner's statistics.
 
 * The children's ``item`` foreign keys lose their own index (and its ``_like`` twin): the unique
   ``(item, position)`` constraint of each child table leads with ``item_id`` and serves every
@@ -13,6 +14,10 @@
   lz4, as Debian's is): measured on 200,000 documents, COPY took 2.6 s instead of 5.7 s and reading
   them back 0.43 s instead of 0.67 s, for 7 % more space. Values already stored keep pglz until
   they are written again; both read the same.
+
+* ``document`` has no planner statistics (``SET STATISTICS 0``): no query filters, sorts or joins
+  on it, and ``ANALYZE`` (after every import, and autovacuum's) decompressed 30,000 of them to
+  compute statistics nothing reads (1.5 s instead of 1.9 s for the items of a million).
 
 SQLite has none of these indexes twins nor TOAST: only the foreign keys' indexes change there.
 """
@@ -65,6 +70,15 @@ def _compress_documents(method):
     return compress
 
 
+def _document_statistics(target):
+    def set_target(apps, schema_editor):
+        if _postgresql(schema_editor):
+            table = schema_editor.quote_name(apps.get_model("backups", "CheckpointItem")._meta.db_table)
+            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN document SET STATISTICS {target}")
+
+    return set_target
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -84,4 +98,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(drop_like_twins, restore_like_twins),
         migrations.RunPython(_compress_documents("lz4"), _compress_documents("pglz")),
+        migrations.RunPython(_document_statistics(0), _document_statistics(-1)),
     ]
