@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from ..api.errors import InvalidParameter
 from ..api.permissions import ProjectPermission
 from ..api.viewsets import JSONOnlyNegotiation
-from ..models import ApiToken, CheckpointItem, ProjectMembership
+from ..listing.selectors import checkpoint_item_scope
+from ..models import ApiToken, ProjectMembership
 from ..tenancy import caller_is_admin
 from .openapi import coverage_schema
 from .parameters import CoverageParameters
@@ -32,12 +33,13 @@ def readable_projects(request):
 
 
 def coverage_scope(request, project_id, all_tenants):
+    """The backups the report counts: the live items (``checkpoint_item_scope``: an item its sync
+    source no longer lists protects nothing) of the project, or of every project the caller reads."""
     if not all_tenants:
-        return CheckpointItem.objects.filter(project_id=project_id)
+        return checkpoint_item_scope(project_id)
+    live = checkpoint_item_scope(None, all_tenants=True)
     projects = readable_projects(request)
-    if projects is None:
-        return CheckpointItem.objects.all()
-    return CheckpointItem.objects.filter(project_id__in=projects)
+    return live if projects is None else live.filter(project_id__in=projects)
 
 
 def parameters_from(params):

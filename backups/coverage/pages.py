@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from ..listing.parameters import PROJECT_PARAMETER
-from ..models import CheckpointItem
+from ..listing.selectors import checkpoint_item_scope
 from ..ui.csv_export import csv_cell
 from ..ui.links import Links, request_params
 from ..ui.views import browse_view
@@ -58,13 +58,14 @@ CATEGORY_LABELS = {
 }
 
 
-def page_scope(access, all_tenants):
-    """The items of the page's project, or of every project the user may read."""
-    if not all_tenants:
-        return access.scope()
-    if access.is_staff:
-        return CheckpointItem.objects.all()
-    return CheckpointItem.objects.filter(project_id__in=access.projects)
+def page_scope(access, all_tenants=False):
+    """The backups the report counts: the live items (``checkpoint_item_scope``: an item its sync
+    source no longer lists protects nothing) of the page's project, or of every project the user
+    may read. The list page shows gone items, marked; the report does not count them."""
+    live = checkpoint_item_scope(access.project, all_tenants=all_tenants)
+    if not all_tenants or access.is_staff:
+        return live
+    return live.filter(project_id__in=access.projects)
 
 
 def read(request, default_limit=PAGE_SIZE):
@@ -198,7 +199,7 @@ def coverage_resource(request, access):
         context["missing_resource"] = not resource_id
         return render(request, "backups/coverage_resource.html", context, status=400)
     query = dataclasses.replace(
-        parameters.query(access.scope(), timezone.now()), category=ALL, limit=1, offset=0
+        parameters.query(page_scope(access), timezone.now()), category=ALL, limit=1, offset=0
     )
     report = coverage_report(query)
     if not report.rows:

@@ -223,3 +223,18 @@ def test_openapi_describes_the_report_with_its_parameters(db):
     assert set(operation["responses"]) >= {"200", "400", "401", "403", "404"}
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["required"] == ["as_of", "days", "failures", "category", "counts", "resources"]
     assert "/v1/{project_id}/checkpoint_items" in description["paths"]
+
+
+def test_a_backup_gone_upstream_protects_nothing(histories):
+    """``broken``'s one good backup vanished from its sync source (gone): out of the API's answers,
+    and out of the report too — the resource has four failures and no good backup left."""
+    from django.utils import timezone
+
+    from backups.models import CheckpointItem
+
+    assert (P, "broken") not in resources(token_client(P).get(url(query=f"{AT}&category=unprotected")))
+    CheckpointItem.objects.filter(pk="broken-3").update(gone_at=timezone.now())
+    response = token_client(P).get(url(query=f"{AT}&category=unprotected"))
+    assert (P, "broken") in resources(response)
+    [broken] = [r for r in response.json()["resources"] if r["resource_id"] == "broken"]
+    assert broken["backup_count"] == 4 and broken["failure_streak"] == 4

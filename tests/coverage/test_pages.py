@@ -177,3 +177,14 @@ def test_overview_and_list_link_to_coverage(client, member):
 def test_resource_page_at_the_beginning_of_time(client, member):
     response = client.get(f"/coverage/resource/?project={P}&resource_id=never&as_of=0001-01-02T00:00Z&days=3650")
     assert response.status_code == 404  # nothing was created before then; and no overflow
+
+
+def test_a_backup_gone_upstream_protects_nothing_on_the_page(client, member):
+    from django.utils import timezone
+
+    from backups.models import CheckpointItem
+
+    CheckpointItem.objects.filter(pk="broken-3").update(gone_at=timezone.now())
+    assert "broken" in rows(client.get(f"/coverage/?project={P}&{AT}&category=unprotected"))
+    resource = client.get(f"/coverage/resource/?project={P}&resource_id=broken&{AT}").content.decode()
+    assert "broken-3" not in resource and "broken-4" in resource
