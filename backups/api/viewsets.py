@@ -50,11 +50,11 @@ class CheckpointItemViewSet(GenericViewSet):
     def initial(self, request, *args, **kwargs):
         """After authentication and the path's project: the parameters (400), then ``all_tenants`` (403)."""
         super().initial(request, *args, **kwargs)
+        query_string = request.META.get("QUERY_STRING", "")
         if self.action == "retrieve":
-            if request.query_params:
+            if query_string and request.query_params:  # no query string: no QueryDict to build
                 raise InvalidParameter(unknown_parameter_message(request.query_params))
             return
-        query_string = request.META.get("QUERY_STRING", "")
         self.parameters = API_PARAMETERS.read(
             query_string, lambda: request.query_params, validate_paging=self.action == "list"
         )
