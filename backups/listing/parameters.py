@@ -56,6 +56,8 @@ class ListParameters:
     errors: dict
     search: str = ""
     for_page: bool = False
+    #: The query string of the next page but its marker (``keyset.next_page_query``).
+    next_query: str = ""
 
     @classmethod
     def read(cls, params, *, for_page=False, validate_paging=True):
@@ -87,7 +89,8 @@ class ListParameters:
                 search = StringField(required=False).clean(params.get(SEARCH_PARAMETER, ""))
             except forms.ValidationError as error:
                 errors[SEARCH_PARAMETER] = " ".join(error.messages)
-        return cls(params, filterset, ordering, paging, known, unknown, errors, search, for_page)
+        next_query = keyset.next_page_query(params)
+        return cls(params, filterset, ordering, paging, known, unknown, errors, search, for_page, next_query)
 
     def with_paging_of(self, params):
         """These parameters for ``params``, a query string that differs from theirs only in ``marker``.

@@ -188,3 +188,20 @@ def test_the_api_reads_a_repeated_query_string_once(two_projects, monkeypatch):
         assert ids(api.get("/v1/proj-a/checkpoint_items?status=error&limit=5")) == ["a1"]
     assert len(reads) == 1
     assert API_PARAMETERS.read("status=error&limit=5", None).valid  # remembered: the callable is not called
+
+
+def test_each_page_of_a_remembered_listing_links_to_its_own_next_page(db):
+    create_items("proj-a", *(item_dict(id=f"i{n}", status="error", created_at=f"2024-05-0{1 + n}T00:00:00")
+                             for n in range(6)))
+    api, url = token_client("proj-a"), "/v1/proj-a/checkpoint_items"
+    query = "status=error&limit=2&offset=0"
+    pages = []
+    while query:
+        response = api.get(f"{url}?{query}")
+        pages.append(ids(response))
+        link = response.get("Link")
+        assert link is None or link == (
+            f'<http://testserver{url}?status=error&limit=2&marker={pages[-1][-1]}>; rel="next"'
+        )
+        query = link and link.partition("?")[2].partition(">")[0]
+    assert pages == [["i5", "i4"], ["i3", "i2"], ["i1", "i0"], []]
