@@ -29,7 +29,7 @@ ids; the one past ``limit`` is the previous page's marker, fewer means the first
 page, backwards included, is an ordinary marker URL.
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.core.exceptions import FullResultSet
@@ -81,10 +81,14 @@ class Paging:
         """Read ``limit``/``marker``/``offset`` from a ``QueryDict``; raise ``PaginationError``."""
         limit = _integer(params, "limit", default_limit, 1, MAX_LIMIT)
         offset = _integer(params, "offset", 0, 0, MAX_OFFSET)
-        marker = params.get("marker") or None
+        return cls(limit=limit, offset=offset).with_marker(params.get("marker"))
+
+    def with_marker(self, marker):
+        """This paging with ``marker`` (as given, empty or ``None``: no marker); raise ``MarkerNotFound``."""
+        marker = marker or None
         if marker is not None and not is_item_id(marker):
             raise MarkerNotFound(marker[:ID_LENGTH])
-        return cls(limit=limit, marker=marker, offset=offset)
+        return replace(self, marker=marker)
 
 
 @dataclass(frozen=True)

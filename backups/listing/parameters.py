@@ -22,8 +22,11 @@ string, so that a client's repeated pages and counts do not build a form each ti
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from urllib.parse import unquote_plus
 
 from django import forms
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from . import keyset
 from .filtersets import CheckpointItemFilterSet, StringField, quick_search
@@ -92,17 +95,18 @@ class ListParameters:
         next_query = keyset.next_page_query(params)
         return cls(params, filterset, ordering, paging, known, unknown, errors, search, for_page, next_query)
 
-    def with_paging_of(self, params):
-        """These parameters for ``params``, a query string that differs from theirs only in ``marker``.
+    def with_marker(self, marker, params):
+        """These parameters for a query string that differs from theirs only in its ``marker`` (as given).
 
-        The paging is read again from ``params`` (the marker checked as ever); if it is invalid,
-        the whole query string is read, so the 400 is worded as ever.
+        ``params`` is a callable that returns that query string's ``QueryDict``: built only if the
+        new ``params`` is read (lazily). An invalid marker makes the whole query string read, so
+        that its 400 is worded as ever.
         """
         try:
-            paging = Paging.from_params(params, default_limit=_default_limit(self.for_page))
+            paging = self.paging.with_marker(marker)
         except PaginationError:
-            return ListParameters.read(params, for_page=self.for_page)
-        return replace(self, params=params, paging=paging)
+            return ListParameters.read(params(), for_page=self.for_page)
+        return replace(self, params=SimpleLazyObject(params), paging=paging)
 
     @property
     def valid(self):
@@ -152,19 +156,27 @@ def _default_limit(for_page):
     return DEFAULT_PAGE_SIZE if for_page else keyset.DEFAULT_LIMIT
 
 
-def _without_marker(query_string):
-    """``query_string`` without its ``marker`` pairs, where they are plain to see; else as it is.
+def _split_marker(query_string):
+    """``(query string without its marker pairs, the last marker's value)``, where they are plain to see.
 
-    Plain: an ASCII query string (so that it decodes the same with or without them) whose names
-    are not percent-encoded (so that no other pair is a ``marker`` in disguise).
+    Plain: an ASCII query string (so that it decodes the same with or without them), whose names
+    are not percent-encoded (so that no other pair is a ``marker`` in disguise), with no more pairs
+    than Django reads (``DATA_UPLOAD_MAX_NUMBER_FIELDS``). The value is decoded as ``QueryDict``
+    decodes it; ``None`` without a marker pair. Not plain: ``(query_string, None)``.
     """
     if "marker" not in query_string or not query_string.isascii():
-        return query_string
+        return query_string, None
     pairs = query_string.split("&")
+    if len(pairs) > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+        return query_string, None
     names = [pair.partition("=")[0] for pair in pairs]
     if any("%" in name or "+" in name for name in names):
-        return query_string
-    return "&".join(pair for pair, name in zip(pairs, names, strict=True) if name != "marker")
+        return query_string, None
+    markers = [pair.partition("=")[2] for pair, name in zip(pairs, names, strict=True) if name == "marker"]
+    if not markers:
+        return query_string, None
+    rest = "&".join(pair for pair, name in zip(pairs, names, strict=True) if name != "marker")
+    return rest, unquote_plus(markers[-1], encoding=settings.DEFAULT_CHARSET, errors="replace")
 
 
 class ParameterMemory:
@@ -182,9 +194,10 @@ class ParameterMemory:
     * The key is the raw query string as the server received it (``QUERY_STRING``; the same
       text always decodes to the same ``QueryDict``) **without its marker**: the pages of one
       listing differ only by their marker. A request whose query string differs from the
-      remembered one's only there gets the remembered reading with its own ``QueryDict`` and
-      paging (``with_paging_of``): parsed and checked as ever, its marker refused with the usual
-      400. Two spellings of the same parameters (another order, ``%41`` for ``A``) are two entries.
+      remembered one's only there gets the remembered reading with its own marker
+      (``with_marker``: decoded as ``QueryDict`` decodes it, checked by the paging's rule, an
+      invalid one refused with the usual 400; its ``QueryDict`` built only if read). Two spellings
+      of the same parameters (another order, ``%41`` for ``A``) are two entries.
     * Only valid parameters are kept: an invalid query string is read, and refused, every time.
     * At most ``size`` query strings, the least recently used forgotten first; a query string
       longer than ``max_length`` characters is read every time. An entry is about 15 kB, so
@@ -203,18 +216,18 @@ class ParameterMemory:
         ``params`` is a callable that returns the request's ``QueryDict``: it is called only when
         the query string is not remembered as it is.
         """
-        key = (_without_marker(query_string) if validate_paging else query_string, validate_paging)
+        key, marker = _split_marker(query_string) if validate_paging else (query_string, None)
         with self._lock:
-            entry = self._remembered.get(key)
+            entry = self._remembered.get((key, validate_paging))
             if entry is not None:
-                self._remembered.move_to_end(key)
+                self._remembered.move_to_end((key, validate_paging))
         if entry is not None:
             read_from, parameters = entry
-            return parameters if read_from == query_string else parameters.with_paging_of(params())
+            return parameters if read_from == query_string else parameters.with_marker(marker, params)
         parameters = ListParameters.read(params(), validate_paging=validate_paging)
         if parameters.valid and len(query_string) <= self.max_length:
             with self._lock:
-                self._remembered[key] = (query_string, parameters)
+                self._remembered[key, validate_paging] = (query_string, parameters)
                 while len(self._remembered) > self.size:
                     self._remembered.popitem(last=False)
         return parameters

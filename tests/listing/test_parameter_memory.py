@@ -90,6 +90,31 @@ def test_the_pages_of_one_listing_share_one_reading_each_with_its_own_marker(mon
     assert read(memory, "status=error&limit=2") is first
 
 
+@pytest.mark.parametrize(
+    "query_string",
+    ["limit=2&marker=a%20b", "limit=2&marker=a+b", "limit=2&marker=%E4%B8%AD", "marker=x&limit=2&marker=y",
+     "limit=2&marker=", "limit=2&marker", "limit=2&marker=%ff"],
+)
+def test_a_new_marker_is_read_as_a_querydict_reads_it_without_building_one(query_string):
+    memory = ParameterMemory()
+    read(memory, "limit=2")
+    reads = Reads(query_string)
+    parameters = memory.read(query_string, reads)
+    assert reads.count == 0  # the QueryDict is built only if read
+    fresh = ListParameters.read(QueryDict(query_string))
+    assert parameters.paging == fresh.paging and parameters.params.get("marker") == fresh.params.get("marker")
+    assert reads.count == 1
+
+
+def test_a_query_string_with_more_pairs_than_django_reads_is_read_whole(settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    memory = ParameterMemory()
+    read(memory, "limit=2")
+    reads = Reads("limit=2&marker=a&marker=b&marker=c")
+    with pytest.raises(Exception, match="number of GET/POST parameters exceeded"):
+        memory.read(reads.query_string, reads)
+
+
 def test_a_bad_marker_of_a_remembered_listing_is_refused_as_ever():
     memory = ParameterMemory()
     read(memory, "limit=2&marker=i1")
