@@ -29,7 +29,7 @@ ids; the one past ``limit`` is the previous page's marker, fewer means the first
 page, backwards included, is an ordinary marker URL.
 """
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.exceptions import FullResultSet
@@ -88,7 +88,7 @@ class Paging:
         marker = marker or None
         if marker is not None and not is_item_id(marker):
             raise MarkerNotFound(marker[:ID_LENGTH])
-        return replace(self, marker=marker)
+        return Paging(limit=self.limit, marker=marker, offset=self.offset)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Only the reading of the query string is remembered: the caller's rights, the path's project and the
 data are the request's own every time, and an invalid query string is refused every time.
 """
+import dataclasses
 import sys
 import threading
 
@@ -87,6 +88,8 @@ def test_the_pages_of_one_listing_share_one_reading_each_with_its_own_marker(mon
     assert [p.paging.marker for p in (first, second, third)] == [None, "i7", "i5"]
     assert [p.params.get("marker") for p in (first, second, third)] == [None, "i7", "i5"]
     assert second.filterset is first.filterset and second.ordering == first.ordering
+    same = [field.name for field in dataclasses.fields(ListParameters) if field.name not in ("params", "paging")]
+    assert [getattr(second, name) for name in same] == [getattr(first, name) for name in same]
     assert read(memory, "status=error&limit=2") is first
 
 
