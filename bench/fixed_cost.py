@@ -11,6 +11,11 @@ noise of a shared machine falls on every row alike. Times are p50 of single requ
 HTTP, one new connection each; throughput is ``wrk`` with 4 connections. The verdicts are ratios
 measured in this one run, never absolute times.
 
+A marker row sends a different marker in each repetition (``MARKERS`` ids in a row at that depth),
+as a client paging through a listing does: every page's query string is new to the server, so no
+memory of a query string (``backups.listing.parameters.ParameterMemory``) can answer it as a
+repeat. Every marker's bodies are checked.
+
 The framework floor (``bench/framework_floor``: Django under the same settings and gunicorn
 workers, no DRF, no middleware, answering the floor's very SQL on Django's connection) runs beside
 them for a small page, the count and the detail (and the ``limit=10`` throughput), its bodies
@@ -31,6 +36,8 @@ IMPLS = ("ours", "floor")  # timed
 CHECKED = (*IMPLS, "columns")  # compared, not timed
 FRAMEWORK = "framework"  # timed and compared on the rows that ask for it (``Row.framework``)
 DEPTHS = (0.5, 0.99)
+#: Markers per marker row, consecutive ids at its depth: one per repetition, in turn.
+MARKERS = 20
 THROUGHPUT_CLIENTS = 4
 
 
@@ -46,6 +53,7 @@ class Row:
     #: ("floor", x): ours <= x * floor; ("first", x): ours <= x * ours of the big first page.
     target: tuple = ()
     framework: bool = False  # also timed on the framework floor
+    markers: tuple = ()  # a marker row's markers, one per repetition in turn
     result: dict = field(default_factory=dict)
 
     @property
@@ -56,17 +64,34 @@ class Row:
     def tenant(self):
         return self.token != "admin"
 
-    def path(self):
+    def path(self, rep=0):
+        """The request's path; a marker row's has the marker of repetition ``rep``."""
         tail = {"list": "", "count": "/count", "detail": f"/{self.item_id}"}[self.kind]
-        query = f"?{urlencode(self.params)}" if self.params else ""
+        params = dict(self.params)
+        if self.markers:
+            params["marker"] = self.markers[rep % len(self.markers)]
+        query = f"?{urlencode(params)}" if params else ""
         return f"/v1/{self.project}/checkpoint_items{tail}{query}"
+
+    def paths(self):
+        """Every path the row sends (a marker row: one per marker)."""
+        return [self.path(rep) for rep in range(max(len(self.markers), 1))]
+
+
+def _markers_at(project, depth, count):
+    """``count`` consecutive ids of ``project``'s items in the default sort, from ``depth`` on."""
+    from backups.listing.ordering import Ordering
+    from backups.listing.selectors import checkpoint_item_scope
+
+    scope = checkpoint_item_scope(project)
+    start = int(scope.count() * depth)
+    return tuple(Ordering.parse(None).apply(scope).values_list("id", flat=True)[start : start + count])
 
 
 def build_rows(whale, tenant):
     """The table's rows. ``whale``/``tenant``: ``(project_id, items)`` of the big and the small project."""
     w, t = whale[0], tenant[0]
-    markers = common._sort_rows(w, None, DEPTHS)
-    detail_id = markers[0.5]
+    detail_id = common._sort_rows(w, None, DEPTHS)[0.5]
     rows = [
         Row("small-1000", "small project, limit=1000", t, {"limit": 1000}, target=("floor", 0.5)),
         Row("small-10", "small project, limit=10", t, {"limit": 10}, target=("floor", 1.5), framework=True),
@@ -78,8 +103,9 @@ def build_rows(whale, tenant):
                 f"big-{depth:.0%}",
                 f"big project, marker at {depth:.0%} depth",
                 w,
-                {"limit": 100, "marker": markers[depth]},
+                {"limit": 100},
                 target=("first", 1.1),
+                markers=_markers_at(w, depth, MARKERS),
             )
         )
     rows += [
@@ -123,16 +149,19 @@ def _check(rows, ports, headers_of, log):
     from django.test import Client
 
     class _Adapter:  # what common.same_json expects of a workload
-        def __init__(self, row):
+        def __init__(self, row, path):
             self.impls = (*CHECKED, FRAMEWORK) if row.framework else CHECKED
-            self.path, self.count = row.path, row.kind == "count"
+            self.path, self.count = (lambda: path), row.kind == "count"
 
     client = Client()
     for row in rows:
-        same, difference, _ = common.same_json(_Adapter(row), ports, lambda _w, row=row: headers_of(row))
+        for path in row.paths():
+            headers = lambda _w, row=row: headers_of(row)  # noqa: E731
+            same, difference, _ = common.same_json(_Adapter(row, path), ports, headers)
+            if not same:
+                log(f"  DIFFERENT: {row.label}: {path}: {difference}")
+                break
         row.result.update(same_json=same, difference=difference)
-        if not same:
-            log(f"  DIFFERENT: {row.label}: {difference}")
         headers = {"HTTP_X_AUTH_TOKEN": headers_of(row)["X-Auth-Token"]}
         common.count_queries(client, row.path(), headers)  # steady state: the token is remembered
         _, queries = common.count_queries(client, row.path(), headers)
@@ -154,9 +183,10 @@ def _time_rows(rows, ports, headers_of, reps, warmup=3):
         for row in rows:
             turn = rep % len(row.impls)
             for impl in row.impls[turn:] + row.impls[:turn]:
-                status, _, _, seconds = common.fetch(ports[impl], row.path(), headers_of(row))
+                path = row.path(rep)
+                status, _, _, seconds = common.fetch(ports[impl], path, headers_of(row))
                 if status != 200:
-                    raise RuntimeError(f"{impl} answered {status} to {row.path()}")
+                    raise RuntimeError(f"{impl} answered {status} to {path}")
                 if rep >= warmup:
                     times[row.key][impl].append(seconds)
     for row in rows:
@@ -240,8 +270,8 @@ def run(
             server.stop()
     results["uptime_end"] = _uptime()
     results["loadavg_end"] = os.getloadavg()
+    evaluate(results, rows)  # first: it adds the marker rows' depth ratios that the table prints
     results["rows"] = [{"key": r.key, "label": r.label, "path": r.path(), **r.result} for r in rows]
-    evaluate(results, rows)
     results["report"] = render(results)
     return results
 

@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "backups.middleware.MessageMiddleware",  # Django's, its storage built on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "backups.middleware.DatabaseUnavailableMiddleware",  # last: the first to see a view's exception
 ]

@@ -9,14 +9,16 @@ from backups import health
 from backups.api.errors import not_found
 
 urlpatterns = [
+    # First: most requests are the API's, and the resolver tries patterns in order (no other prefix
+    # overlaps these two, so the order changes no match, only how many patterns a request is tried on).
+    path("v1/", include("backups.api.urls")),
+    path("ext/v1/", include("backups.coverage.api_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("v1/", include("backups.api.urls")),
-    path("ext/v1/", include("backups.coverage.api_urls")),
     re_path(r"^ext/", not_found),  # the rest of the extension prefix: CSBS 404s too
     path("coverage/", include("backups.coverage.urls")),
     path("", include("backups.ui.urls")),

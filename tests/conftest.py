@@ -47,15 +47,18 @@ def sample_response():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with empty caches: the failed-authentication throttle counts in one, and
-    valid tokens are remembered for a few seconds (``backups.api.token_cache``)."""
+    """Each test starts with empty caches: the failed-authentication throttle counts in one, valid
+    tokens are remembered for a few seconds (``backups.api.token_cache``), and the API's valid
+    query strings per process (``backups.listing.parameters.API_PARAMETERS``)."""
     from django.core.cache import cache
 
     from backups.api import token_cache
+    from backups.listing.parameters import API_PARAMETERS
     from backups.sync import freshness
 
     cache.clear()
     token_cache.forget_all()
+    API_PARAMETERS.forget_all()
     freshness.forget(known_empty=True)  # each test's database starts with no sync source
     yield
 

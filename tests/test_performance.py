@@ -37,7 +37,9 @@ MIXED_SORTS = ["status:asc,created_at:desc", "name:desc,protected_at:asc", "prot
 
 @pytest.fixture(scope="module")
 def dataset(django_db_setup, django_db_blocker):
-    """The items, loaded once for the module (and analyzed on PostgreSQL); removed afterwards."""
+    """The items, loaded once for the module (vacuumed and analyzed on PostgreSQL, as the bench's and a
+    settled production table are: the visibility map lets index-only scans skip the rows); removed
+    afterwards."""
     with django_db_blocker.unblock():
         pairs = item_dicts(ITEMS, PROJECTS, seed=7)
         for project, group in itertools.groupby(pairs, key=lambda pair: pair[0]):
@@ -45,7 +47,7 @@ def dataset(django_db_setup, django_db_blocker):
                 upsert_items(project, [parse_item(item) for _, item in group])
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE backups_checkpointitem")
+                cursor.execute("VACUUM ANALYZE backups_checkpointitem")
         largest = max(
             CheckpointItem.objects.values_list("project_id", flat=True).distinct(),
             key=lambda project: CheckpointItem.objects.filter(project_id=project).count(),
@@ -215,3 +217,57 @@ def test_a_page_deep_in_the_list_reads_no_more_than_the_first(dataset, sort):
     }
     assert read["deep"] <= read["first"] * 1.5 + 5, read
     assert buffers(deep) <= buffers(first) * 1.5 + 10, (buffers(first), buffers(deep))
+
+
+def count_query(client, project, **params):
+    """The SQL and parameters of a count request's one query."""
+    captured = []
+
+    def wrapper(execute, sql, sql_params, many, context):
+        captured.append((sql, sql_params))
+        return execute(sql, sql_params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        response = client.get(f"/v1/{project}/checkpoint_items/count", params)
+    assert response.status_code == 200, response.content
+    [query] = [query for query in captured if "backups_checkpointitem" in query[0]]
+    return query
+
+
+def test_every_per_project_index_ends_with_gone_at():
+    """The API's reads all say ``gone_at IS NULL``: with it in the key, a per-project index answers it."""
+    per_project = [index for index in CheckpointItem._meta.indexes if index.name.startswith("item_proj_")]
+    assert per_project
+    for index in per_project:
+        last = index.fields[-1] if index.fields else index.expressions[-1].name
+        assert last == "gone_at", index.name
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"status": "error"}, {"status": "error", "image_type": "backup"}],
+)
+def test_a_count_by_the_indexed_filters_reads_gone_at_from_the_index(dataset, params):
+    """A count's ``gone_at IS NULL`` is an index condition of a per-project index, not a filter on the
+    table's rows, so the count can be an Index Only Scan (which the bench shows on its vacuumed table).
+    The plan is taken with the item table's other indexes dropped inside the test's transaction
+    (rolled back after it) and Seq Scans and bitmap scans off: at this size the planner would
+    rather use a single-column index and filter the rows."""
+    sql, sql_params = count_query(token_client(dataset), dataset, **params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'backups_checkpointitem'::regclass "
+            "AND NOT indisprimary AND NOT indisunique AND indexrelid::regclass::text NOT LIKE 'item_proj_%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
+        for path in ("seqscan", "bitmapscan"):
+            cursor.execute(f"SET LOCAL enable_{path} = off")
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, sql_params)
+        plan = cursor.fetchone()[0]
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    [scan] = [node for node in nodes(plan) if node.get("Relation Name") == "backups_checkpointitem"]
+    assert scan["Node Type"] in ("Index Scan", "Index Only Scan") and scan["Index Name"].startswith("item_proj_"), scan
+    assert "gone_at IS NULL" in scan["Index Cond"] and "gone_at" not in scan.get("Filter", ""), scan

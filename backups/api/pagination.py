@@ -57,11 +57,12 @@ class MarkerPagination(BasePagination):
         """``query``: the view's ``ItemQuery`` (the scope and the filters, not built yet)."""
         parameters = view.parameters
         self.request = request
+        self.next_query = parameters.next_query
         self.page = query.page(parameters.ordering, parameters.paging, fetch=fetch_documents)
         return [row["document"] for row in self.page.rows]
 
     def get_paginated_response(self, data):
-        return checkpoint_items_response(self.request, self.page)
+        return checkpoint_items_response(self.request, self.page, self.next_query)
 
     def get_schema_operation_parameters(self, view):
         return paging_parameters(IGNORED_NOTE if getattr(view, "action", None) == "count" else "")

@@ -5,7 +5,8 @@ and stored (``backups.services.documents``), so a page of 1000 items is one stri
 serializations. These are the API's "serializers": they never re-serialize a document.
 """
 from django.http import HttpResponse
-from django.utils.http import urlencode
+
+from backups.listing import keyset
 
 CONTENT_TYPE = "application/json"
 
@@ -14,18 +15,18 @@ def _json(body, status=200):
     return HttpResponse(body, status=status, content_type=CONTENT_TYPE)
 
 
-def checkpoint_items_response(request, page):
+def checkpoint_items_response(request, page, next_query):
     """``{"checkpoint_items": [...]}``; a full page links to the next one (``Link: rel="next"``).
 
     The next link keeps the query, sets ``marker`` to the page's last id and drops ``offset``
-    (the marker already positions the next page).
+    (the marker already positions the next page): ``next_query`` is that query but for the marker
+    (``ListParameters.next_query``, read with the parameters).
     """
     # The documents are bytes (backups.api.documents): joined as they are, never decoded and re-encoded.
     response = _json(b'{"checkpoint_items":[' + b",".join(row["document"] for row in page.rows) + b"]}")
     if page.is_full:
-        params = {k: v for k, v in request.query_params.items() if k not in ("marker", "offset")}
-        params["marker"] = page.last_id
-        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{urlencode(params)}>; rel="next"'
+        query = keyset.with_marker(next_query, page.last_id)
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{query}>; rel="next"'
     return response
 
 

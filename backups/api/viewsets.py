@@ -1,7 +1,8 @@
 """``CheckpointItemViewSet``: the three endpoints of API.md, as one DRF ViewSet on a router.
 
 A request walks: authentication (401) → ``ProjectPermission``, the path's project (403) → the
-query string, ``ListParameters`` (400) → ``all_tenants`` (403) → ``get_queryset`` (the scope) →
+query string, ``ListParameters`` (400; a valid query string is read once per process,
+``ParameterMemory``) → ``all_tenants`` (403) → ``get_queryset`` (the scope) →
 ``CheckpointItemFilterBackend`` (the FilterSet) → ``MarkerPagination`` (sort, keyset page) → the
 stored documents joined into the body (``backups.api.responses``). The scope and the filters are an
 ``ItemQuery`` (``backups.listing.selectors``): the ORM builds and compiles its SQL on the first
@@ -12,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.viewsets import GenericViewSet
 
-from backups.listing.parameters import ListParameters, unknown_parameter_message
+from backups.listing.parameters import API_PARAMETERS, unknown_parameter_message
 from backups.listing.selectors import ItemQuery, checkpoint_item_document
 from backups.models import CheckpointItem
 from backups.sync.freshness import with_data_as_of
@@ -49,11 +50,14 @@ class CheckpointItemViewSet(GenericViewSet):
     def initial(self, request, *args, **kwargs):
         """After authentication and the path's project: the parameters (400), then ``all_tenants`` (403)."""
         super().initial(request, *args, **kwargs)
+        query_string = request.META.get("QUERY_STRING", "")
         if self.action == "retrieve":
-            if request.query_params:
+            if query_string and request.query_params:  # no query string: no QueryDict to build
                 raise InvalidParameter(unknown_parameter_message(request.query_params))
             return
-        self.parameters = ListParameters.read(request.query_params, validate_paging=self.action == "list")
+        self.parameters = API_PARAMETERS.read(
+            query_string, lambda: request.query_params, validate_paging=self.action == "list"
+        )
         if problem := self.parameters.problem():
             raise InvalidParameter(problem)
         require_all_tenants(request, self.parameters.all_tenants)

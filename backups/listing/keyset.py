@@ -30,6 +30,7 @@ page, backwards included, is an ordinary marker URL.
 """
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.exceptions import FullResultSet
 from django.db.models import Subquery
@@ -80,10 +81,14 @@ class Paging:
         """Read ``limit``/``marker``/``offset`` from a ``QueryDict``; raise ``PaginationError``."""
         limit = _integer(params, "limit", default_limit, 1, MAX_LIMIT)
         offset = _integer(params, "offset", 0, 0, MAX_OFFSET)
-        marker = params.get("marker") or None
+        return cls(limit=limit, offset=offset).with_marker(params.get("marker"))
+
+    def with_marker(self, marker):
+        """This paging with ``marker`` (as given, empty or ``None``: no marker); raise ``MarkerNotFound``."""
+        marker = marker or None
         if marker is not None and not is_item_id(marker):
             raise MarkerNotFound(marker[:ID_LENGTH])
-        return cls(limit=limit, marker=marker, offset=offset)
+        return Paging(limit=self.limit, marker=marker, offset=self.offset)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,20 @@ class Page:
     @property
     def next_marker(self):
         return self.last_id if self.has_next else None
+
+
+def next_page_query(params):
+    """The query string of the next page but its marker: ``params`` without ``marker`` and ``offset``.
+
+    Each parameter once, with its last value (the one that counts), in the order given; the
+    marker already positions the next page, so the offset goes.
+    """
+    return urlencode({name: value for name, value in params.items() if name not in ("marker", "offset")})
+
+
+def with_marker(query, marker):
+    """``query`` (``next_page_query``) with ``marker`` set, last."""
+    return f"{query}&{urlencode({'marker': marker})}" if query else urlencode({"marker": marker})
 
 
 def marker_values(scope, ordering, marker):

@@ -18,8 +18,8 @@ request: the bound data, the cleaned values and the errors.
 
 Validation, messages, the form's ``clean()`` and ``filter_queryset`` are django-filter's and
 Django's, unchanged. ``filter_queryset_with`` runs that same ``filter_queryset`` on other values
-of the same filters (the API compiles a query's SQL from stand-in values once per shape,
-``backups.listing.statements``).
+of the same filters, without changing the FilterSet (the API compiles a query's SQL from stand-in
+values once per shape, ``backups.listing.statements``).
 """
 import copy
 
@@ -64,11 +64,14 @@ class PrecompiledFilterSet(django_filters.FilterSet):
         return form_class
 
     def filter_queryset_with(self, queryset, cleaned_data):
-        """``filter_queryset`` with ``cleaned_data`` in place of the form's (the filters, their order)."""
-        form = self.form
-        kept = form.cleaned_data
+        """``filter_queryset`` with ``cleaned_data`` in place of the form's (the filters, their order).
+
+        It runs on a shallow copy whose form is a shallow copy holding ``cleaned_data``: this
+        FilterSet and its form are left as they are, so that one validated FilterSet may serve
+        several requests at once (``backups.listing.parameters.ParameterMemory``, threaded workers).
+        """
+        form = copy.copy(self.form)
         form.cleaned_data = cleaned_data
-        try:
-            return self.filter_queryset(queryset)
-        finally:
-            form.cleaned_data = kept
+        stand_in = copy.copy(self)
+        stand_in._form = form
+        return stand_in.filter_queryset(queryset)

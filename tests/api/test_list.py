@@ -1,11 +1,13 @@
 """GET /v1/{project_id}/checkpoint_items (and count, detail): the contract of API.md, over HTTP."""
 import copy
 import json
+import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from backups.middleware import new_request_id
 from tests.factories import DELETE, create_items, item_dict
 
 from .helpers import error, ids, token_client
@@ -414,6 +416,14 @@ def test_a_sane_request_id_is_echoed_and_others_replaced(api, sent, echoed):
     else:
         assert response["X-Request-Id"] != sent
         assert response["X-Request-Id"].startswith("req-") and "\n" not in response["X-Request-Id"]
+
+
+def test_a_new_request_id_is_req_and_a_random_version_4_uuid():
+    ids_made = {new_request_id() for _ in range(200)}
+    assert len(ids_made) == 200
+    for made in ids_made:
+        assert made.startswith("req-") and str(uuid.UUID(made[4:])) == made[4:]
+        assert (uuid.UUID(made[4:]).version, uuid.UUID(made[4:]).variant) == (4, uuid.RFC_4122)
 
 
 def test_a_bare_uuid_request_id_gets_the_prefix(api):

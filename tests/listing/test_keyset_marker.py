@@ -1,6 +1,8 @@
-"""keyset.marker_values: the marker row's sort values read inside the page's query, for any scope."""
+"""keyset: the marker row's sort values read inside the page's query, for any scope; the next page's query."""
 import pytest
+from django.http import QueryDict
 
+from backups.listing import keyset
 from backups.listing.keyset import MarkerNotFound, Paging, keyset_page
 from backups.listing.ordering import Ordering
 from backups.listing.selectors import checkpoint_item_scope
@@ -35,3 +37,19 @@ def test_a_marker_outside_the_scope_is_refused_after_one_empty_page(items, djang
     with django_assert_num_queries(2), pytest.raises(MarkerNotFound):  # the empty page, the marker
         page_ids(checkpoint_item_scope("p"), None, "theirs")
     assert len(page_ids(checkpoint_item_scope("p", all_tenants=True), None, "theirs", limit=20)) == 8  # visible there
+
+
+@pytest.mark.parametrize(
+    "query_string, next_query",
+    [
+        ("", ""),
+        ("limit=4&status=available&offset=1", "limit=4&status=available"),
+        ("marker=x&limit=4", "limit=4"),
+        ("status=error&marker=x&status=available", "status=available"),  # the value that counts
+        ("name=a%20b&az=x%2By", "name=a+b&az=x%2By"),
+        ("name=%E4%B8%AD", "name=%E4%B8%AD"),
+    ],
+)
+def test_the_next_page_keeps_the_query_but_marker_and_offset(query_string, next_query):
+    assert keyset.next_page_query(QueryDict(query_string)) == next_query
+    assert keyset.with_marker(next_query, "id 1") == (f"{next_query}&marker=id+1" if next_query else "marker=id+1")
