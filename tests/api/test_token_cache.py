@@ -46,7 +46,7 @@ def test_a_token_is_looked_up_on_its_first_request_only(item, django_assert_num_
 def test_a_token_revoked_with_revoke_token_is_refused_at_once(item):
     token, api = issue()
     assert api.get(URL).status_code == 200
-    call_command("revoke_token", "--prefix", token.prefix, stdout=io.StringIO())
+    call_command("revoke_token", f"--prefix={token.prefix}", stdout=io.StringIO())
     assert error(api.get(URL)) == BAD_TOKEN
 
 

@@ -294,7 +294,7 @@ def test_revoke_token_deletes_the_selection_and_says_how_many(tokens, args, revo
 def test_revoke_token_by_prefix_lists_the_prefix_and_never_the_token(tokens):
     token = tokens["bob-own"]
 
-    assert run("revoke_token", "--prefix", token[:8]) == [
+    assert run("revoke_token", f"--prefix={token[:8]}") == [
         f"  {token[:8]}… of bob on {OWN}",
         f"Revoked 1 token (prefix {token[:8]}).",
     ]
@@ -459,3 +459,13 @@ def test_token_lookup_costs_one_query(client, caller, django_assert_num_queries)
         response = api_get(client, items_url(OWN), token)
 
     assert answer(response) == (401, BAD_TOKEN)
+
+
+def test_revoke_token_takes_a_prefix_that_starts_with_a_dash(tokens):
+    """Tokens use the URL-safe alphabet: one in 32 prefixes starts with ``-``, which ``--prefix=`` reads."""
+    stored = ApiToken.objects.get(key_hash=ApiToken.hash(tokens["bob-own"]))
+    dashed = "-" + stored.prefix[1:]
+    ApiToken.objects.filter(pk=stored.pk).update(prefix=dashed)
+
+    assert run("revoke_token", f"--prefix={dashed}")[-1] == f"Revoked 1 token (prefix {dashed})."
+    assert remaining(tokens) == ["alice-other", "alice-own", "bob-expired"]

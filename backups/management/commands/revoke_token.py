@@ -1,10 +1,11 @@
 """``revoke_token``: delete API tokens, chosen by prefix, by user (and project), or every expired one.
 
-    python manage.py revoke_token --prefix PREFIX
+    python manage.py revoke_token --prefix=PREFIX
     python manage.py revoke_token --user NAME [--project PROJECT]
     python manage.py revoke_token --all-expired
 
-Exactly one selection is required, and an empty one (``--prefix ""``) is refused, so the command can
+Write ``--prefix=PREFIX`` with the ``=``: a prefix may start with ``-`` (tokens use the URL-safe
+alphabet), which would otherwise be read as an option. Exactly one selection is required, and an empty one (``--prefix ""``) is refused, so the command can
 never delete every token by accident. It prints how many tokens it deleted and, for each, the
 prefix ``create_token`` printed (the first characters of the token, stored in clear to tell
 tokens apart), never a token. Nothing matching is not an error (revoking is idempotent); an
