@@ -5,12 +5,12 @@
     python manage.py revoke_token --all-expired
 
 Write ``--prefix=PREFIX`` with the ``=``: a prefix may start with ``-`` (tokens use the URL-safe
-alphabet), which would otherwise be read as an option. Exactly one selection is required, and an empty one (``--prefix ""``) is refused, so the command can
-never delete every token by accident. It prints how many tokens it deleted and, for each, the
-prefix ``create_token`` printed (the first characters of the token, stored in clear to tell
-tokens apart), never a token. Nothing matching is not an error (revoking is idempotent); an
-unknown user is, since it is most likely a typo. Memberships are kept: they are access to the
-browse pages, not tokens.
+alphabet), which would otherwise be read as an option. Exactly one selection is required, and an
+empty one (``--prefix ""``) is refused, so the command can never delete every token by accident. It
+prints how many tokens it deleted and, for each, the prefix ``create_token`` printed (the first
+characters of the token, stored in clear to tell tokens apart), never a token. Nothing matching is
+not an error (revoking is idempotent); an unknown user is, since it is most likely a typo.
+Memberships are kept: they are access to the browse pages, not tokens.
 """
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
