@@ -121,8 +121,8 @@ def nodes(plan):
         yield from nodes(child)
 
 
-def page_query(client, project, **params):
-    """The SQL and parameters of the query that read the page (the last one on the item table)."""
+def item_table_queries(client, path, params):
+    """``(sql, params)`` of each query on the item table that a successful GET of ``path`` ran."""
     captured = []
 
     def wrapper(execute, sql, sql_params, many, context):
@@ -130,9 +130,14 @@ def page_query(client, project, **params):
         return execute(sql, sql_params, many, context)
 
     with connection.execute_wrapper(wrapper):
-        response = client.get(f"/v1/{project}/checkpoint_items", params)
+        response = client.get(path, params)
     assert response.status_code == 200, response.content
-    return [query for query in captured if "backups_checkpointitem" in query[0]][-1]
+    return [query for query in captured if "backups_checkpointitem" in query[0]]
+
+
+def page_query(client, project, **params):
+    """The SQL and parameters of the query that read the page (the last one on the item table)."""
+    return item_table_queries(client, f"/v1/{project}/checkpoint_items", params)[-1]
 
 
 def is_marker_lookup(node):
@@ -221,16 +226,7 @@ def test_a_page_deep_in_the_list_reads_no_more_than_the_first(dataset, sort):
 
 def count_query(client, project, **params):
     """The SQL and parameters of a count request's one query."""
-    captured = []
-
-    def wrapper(execute, sql, sql_params, many, context):
-        captured.append((sql, sql_params))
-        return execute(sql, sql_params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        response = client.get(f"/v1/{project}/checkpoint_items/count", params)
-    assert response.status_code == 200, response.content
-    [query] = [query for query in captured if "backups_checkpointitem" in query[0]]
+    [query] = item_table_queries(client, f"/v1/{project}/checkpoint_items/count", params)
     return query
 
 

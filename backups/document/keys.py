@@ -161,8 +161,6 @@ class _Plan:
         self.known = frozenset(self.names)
         get = operator.attrgetter(*(key.attr for key in keys))
         self.values_of = get if len(keys) > 1 else lambda obj: (get(obj),)
-        item = operator.itemgetter(*(key.attr for key in keys))
-        self.items_of = item if len(keys) > 1 else lambda row: (item(row),)
         self.dumps = tuple((key.name, key.kind.dump) for key in keys if type(key.kind).dump is not Kind.dump)
         # Per key, for parse_section: what it reads, how it checks, what it stores by default.
         self.parse_steps = tuple(
@@ -173,6 +171,14 @@ class _Plan:
             )
             for key in keys
         )
+        self._known_with = {}  # skip -> known | skip
+
+    def known_with(self, skip):
+        """The listed names and ``skip`` (a section's nested sections) as one set, made once per ``skip``."""
+        known = self._known_with.get(skip)
+        if known is None:
+            known = self._known_with[skip] = self.known | frozenset(skip)
+        return known
 
 
 _PLANS = {}

@@ -140,7 +140,7 @@ def _read_section(data, plan, path, extra_attr, skip, as_given, loose, loose_pat
             continue
         if timestamp and loose is not None and getattr(values[attr], "text", None) is None:
             loose.append((loose_path + name, REWRITTEN))  # not read in the canonical form (Instant.text)
-    known = _known_and_skipped(plan, skip) if skip else plan.known
+    known = plan.known_with(skip) if skip else plan.known
     extra = {} if known.issuperset(data) else {k: v for k, v in data.items() if k not in known}
     if extra and not jsonb_safe(extra):
         as_given[path + EXTRA_KEYS] = extra
@@ -151,18 +151,6 @@ def _read_section(data, plan, path, extra_attr, skip, as_given, loose, loose_pat
     if own:
         values["as_given"] = as_given_text(as_given)
     return values
-
-
-def _known_and_skipped(plan, skip):
-    """The section's listed keys and ``skip`` (its nested sections), as one set, made once."""
-    try:
-        return plan.known_and_skipped[skip]
-    except AttributeError:
-        plan.known_and_skipped = {}
-    except KeyError:
-        pass
-    known = plan.known_and_skipped[skip] = plan.known | frozenset(skip)
-    return known
 
 
 #: Per key check (``keys._fast_check``): the condition on ``v`` under which its value is stored

@@ -33,7 +33,7 @@ def _row_renderer(plan):
     writers' rows), generated once per key table: one dict display of the keys in order, each
     value read from the row and dumped by its kind where the kind writes it differently. A
     million items are rendered per import; this builds each section in one step."""
-    render = plan.__dict__.get("render_row")
+    render = getattr(plan, "render_row", None)  # as parse._accept_common keeps its check
     if render is None:
         namespace = {}
         entries = []

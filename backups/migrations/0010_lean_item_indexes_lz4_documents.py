@@ -57,26 +57,20 @@ def lz4_supported(cursor):
     return bool(row and row[0])
 
 
-def _compress_documents(method):
-    def compress(apps, schema_editor):
+def _alter_document(setting, *, where_lz4=False):
+    """A ``RunPython`` step: ``ALTER COLUMN document SET {setting}`` of the items, on PostgreSQL
+    (``where_lz4``: only where the server can compress with lz4)."""
+    def alter(apps, schema_editor):
         if not _postgresql(schema_editor):
             return
-        with schema_editor.connection.cursor() as cursor:
-            if not lz4_supported(cursor):
-                return
+        if where_lz4:
+            with schema_editor.connection.cursor() as cursor:
+                if not lz4_supported(cursor):
+                    return
         table = schema_editor.quote_name(apps.get_model("backups", "CheckpointItem")._meta.db_table)
-        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN document SET COMPRESSION {method}")
+        schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN document SET {setting}")
 
-    return compress
-
-
-def _document_statistics(target):
-    def set_target(apps, schema_editor):
-        if _postgresql(schema_editor):
-            table = schema_editor.quote_name(apps.get_model("backups", "CheckpointItem")._meta.db_table)
-            schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN document SET STATISTICS {target}")
-
-    return set_target
+    return alter
 
 
 class Migration(migrations.Migration):
@@ -97,6 +91,8 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='volume_backups', to='backups.checkpointitem'),
         ),
         migrations.RunPython(drop_like_twins, restore_like_twins),
-        migrations.RunPython(_compress_documents("lz4"), _compress_documents("pglz")),
-        migrations.RunPython(_document_statistics(0), _document_statistics(-1)),
+        migrations.RunPython(
+            _alter_document("COMPRESSION lz4", where_lz4=True), _alter_document("COMPRESSION pglz", where_lz4=True)
+        ),
+        migrations.RunPython(_alter_document("STATISTICS 0"), _alter_document("STATISTICS -1")),
     ]
