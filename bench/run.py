@@ -4,7 +4,7 @@
     make bench                      # or: .venv/bin/python bench/run.py  (1,000,000 items; issues 7 and 14)
     make bench-quick                # or: bench/run.py --quick  (40,000 items; issue 14's table, minutes)
     .venv/bin/python bench/run.py --build-only       # only build (or check) the dataset
-    .venv/bin/python bench/run.py --import-only      # only the import and its COPY floor (bench/importing.py)
+    .venv/bin/python bench/run.py --import-only      # only the import, its COPY floor, its database part
     .venv/bin/python bench/run.py --coverage-only    # only the coverage report (bench/coverage.py)
     .venv/bin/python bench/run.py --items 200000 --projects 200 --whale 100000   # a smaller dataset
 
@@ -154,7 +154,9 @@ def main(argv=None):
     parser.add_argument("--whale", type=int, help="items of the first project (default: 10%% of --items)")
     parser.add_argument("--coverage-only", action="store_true", help="only the coverage report's workloads")
     parser.add_argument("--stop-cluster", action="store_true", help="stop the bench cluster at the end")
-    parser.add_argument("--import-only", action="store_true", help="only the import beside its COPY floor")
+    parser.add_argument(
+        "--import-only", action="store_true", help="only the import beside its COPY floor and database part"
+    )
     parser.add_argument("--import-items", type=int, default=1_000_000, help="items of the import's file")
     args = parser.parse_args(argv)
 
