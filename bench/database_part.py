@@ -30,11 +30,9 @@ def load(rows_dir, file_bytes):
     """
     from django.db import connection, transaction
 
-    from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
-    from backups.services.deferred_indexes import TABLES, defer_indexes
+    from backups.services.deferred_indexes import MODELS, defer_indexes
     from backups.services.statistics import WrittenRows
 
-    models = {model._meta.db_table: model for model in (CheckpointItem, VolumeBackup, ReplicationRecord)}
     started = time.perf_counter()
     with transaction.atomic():
         deferred = defer_indexes(file_bytes)
@@ -44,11 +42,12 @@ def load(rows_dir, file_bytes):
         with transaction.atomic():  # the import's writing subtransaction: rows written frozen
             deferred.empty()
             with connection.cursor() as cursor:
-                for table in TABLES:
+                for model in MODELS:
+                    table = model._meta.db_table
                     statement = f"COPY {connection.ops.quote_name(table)} FROM STDIN WITH (FREEZE)"
                     with open(Path(rows_dir) / f"{table}.copy", "rb") as rows:
                         cursor.cursor.copy_expert(statement, rows, size=1 << 20)
-                    written.add({models[table]: cursor.cursor.rowcount})
+                    written.add({model: cursor.cursor.rowcount})
         loaded = time.perf_counter()
         deferred.restore()
         analyzed = written.refresh()
@@ -66,12 +65,14 @@ def load(rows_dir, file_bytes):
 
 def export(cursor, rows_dir):
     """Write the item tables' rows to ``rows_dir`` as ``load`` reads them (a psycopg2 cursor)."""
+    from django.db import connection
+
     from backups.services.deferred_indexes import TABLES
 
     Path(rows_dir).mkdir(parents=True, exist_ok=True)
     for table in TABLES:
         with open(Path(rows_dir) / f"{table}.copy", "wb", buffering=1 << 20) as out:
-            cursor.copy_expert(f'COPY "{table}" TO STDOUT', out, size=1 << 20)
+            cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} TO STDOUT", out, size=1 << 20)
 
 
 def main(rows_dir, file_bytes):

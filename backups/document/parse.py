@@ -42,17 +42,17 @@ from .keys import (
     _EMPTY_LIST,
     _EMPTY_OBJECT,
     _INTEGER,
-    _ITEM_AND_POLICY_KEYS,
     _SCALAR,
     _STRING,
     _STRING_RULED,
-    BACKUP_DATA_KEYS,
-    EXTEND_INFO_KEYS,
+    BACKUP_DATA_PLAN,
+    EXTEND_INFO_PLAN,
     EXTEND_INFO_SECTIONS,
     EXTRA_KEYS,
+    ITEM_AND_POLICY_PLAN,
     ITEM_SECTIONS,
-    REPLICATION_RECORD_KEYS,
-    VOLUME_BACKUP_KEYS,
+    REPLICATION_RECORD_PLAN,
+    VOLUME_BACKUP_PLAN,
     _plan,
 )
 from .kinds import _describe, json_kind
@@ -217,14 +217,6 @@ def _accept_common(plan):
     return plan.accept_common
 
 
-# The item's key tables' plans, unpacked once (parse_item reads a million items an import).
-_ITEM_PLAN = _plan(_ITEM_AND_POLICY_KEYS)
-_BACKUP_DATA_PLAN = _plan(BACKUP_DATA_KEYS)
-_EXTEND_INFO_PLAN = _plan(EXTEND_INFO_KEYS)
-_VOLUME_BACKUP_PLAN = _plan(VOLUME_BACKUP_KEYS)
-_REPLICATION_RECORD_PLAN = _plan(REPLICATION_RECORD_KEYS)
-
-
 def _children(data, name, path, plan, as_given, loose):
     """Rows of a list of sections; a value that is not a list of objects is kept as given."""
     entries = data.get(name, MISSING)
@@ -264,19 +256,21 @@ def parse_item(data):
         raise ItemInvalid("item", f"must be an object, got {_describe(data)}")
     as_given = {}
     loose = []
-    fields = _read_section(data, _ITEM_PLAN, "", "extra", ITEM_SECTIONS, as_given, loose, None, None)
-    _section(data, "backup_data", _BACKUP_DATA_PLAN, fields, "backup_data_extra", as_given, loose)
+    fields = _read_section(
+        data, ITEM_AND_POLICY_PLAN, "", "extra", ITEM_SECTIONS, as_given, loose, None, None
+    )
+    _section(data, "backup_data", BACKUP_DATA_PLAN, fields, "backup_data_extra", as_given, loose)
     extend_info = _section(
-        data, "extend_info", _EXTEND_INFO_PLAN, fields, "extend_info_extra", as_given, loose,
+        data, "extend_info", EXTEND_INFO_PLAN, fields, "extend_info_extra", as_given, loose,
         skip=EXTEND_INFO_SECTIONS,
     )
     volume_backups = []
     if extend_info is not None:
         volume_backups = _children(
-            extend_info, "volume_backups", "extend_info.volume_backups", _VOLUME_BACKUP_PLAN, as_given, loose
+            extend_info, "volume_backups", "extend_info.volume_backups", VOLUME_BACKUP_PLAN, as_given, loose
         )
     replication_records = _children(
-        data, "replication_records", "replication_records", _REPLICATION_RECORD_PLAN, as_given, loose
+        data, "replication_records", "replication_records", REPLICATION_RECORD_PLAN, as_given, loose
     )
     fields["as_given"] = as_given_text(as_given)
     return ParsedItem(fields, volume_backups, replication_records, loose)

@@ -3,21 +3,13 @@ import operator
 
 from .jsontext import loads_exact
 from .keys import (
-    BACKUP_DATA_KEYS,
-    EXTEND_INFO_KEYS,
+    BACKUP_DATA_PLAN,
+    EXTEND_INFO_PLAN,
     EXTRA_KEYS,
-    ITEM_KEYS,
-    REPLICATION_RECORD_KEYS,
-    VOLUME_BACKUP_KEYS,
-    _plan,
+    ITEM_PLAN,
+    REPLICATION_RECORD_PLAN,
+    VOLUME_BACKUP_PLAN,
 )
-
-# The key tables' plans, unpacked once: rendering runs per key of every imported item.
-_ITEM = _plan(ITEM_KEYS)
-_BACKUP_DATA = _plan(BACKUP_DATA_KEYS)
-_EXTEND_INFO = _plan(EXTEND_INFO_KEYS)
-_VOLUME_BACKUP = _plan(VOLUME_BACKUP_KEYS)
-_REPLICATION_RECORD = _plan(REPLICATION_RECORD_KEYS)
 
 
 def _render_values(plan, values):
@@ -70,12 +62,12 @@ def _overlay(document, as_given):
 
 
 def render_volume_backup(volume_backup):
-    section = _render_values(_VOLUME_BACKUP, _VOLUME_BACKUP.values_of(volume_backup))
+    section = _render_values(VOLUME_BACKUP_PLAN, VOLUME_BACKUP_PLAN.values_of(volume_backup))
     return _overlay(_with_extra(section, volume_backup.extra), volume_backup.as_given)
 
 
 def render_replication_record(record):
-    section = _render_values(_REPLICATION_RECORD, _REPLICATION_RECORD.values_of(record))
+    section = _render_values(REPLICATION_RECORD_PLAN, REPLICATION_RECORD_PLAN.values_of(record))
     return _overlay(_with_extra(section, record.extra), record.as_given)
 
 
@@ -102,8 +94,8 @@ def render_parsed(parsed):
     return _assemble(
         lambda plan: _row_renderer(plan)(fields),
         _others_of_row(fields),
-        [_render_row(row, _VOLUME_BACKUP) for row in parsed.volume_backups],
-        [_render_row(row, _REPLICATION_RECORD) for row in parsed.replication_records],
+        [_render_row(row, VOLUME_BACKUP_PLAN) for row in parsed.volume_backups],
+        [_render_row(row, REPLICATION_RECORD_PLAN) for row in parsed.replication_records],
     )
 
 
@@ -122,9 +114,9 @@ def _assemble(section_of, others, volume_backups, replication_records):
     """The item from its sections (``section_of(plan)``, without extras), the values ``_OTHERS``
     names (``others``) and its rendered children."""
     backup_data_extra, extend_info_extra, policy_id, as_given, extra = others
-    document = section_of(_ITEM)
-    document["backup_data"] = _with_extra(section_of(_BACKUP_DATA), backup_data_extra)
-    extend_info = _with_extra(section_of(_EXTEND_INFO), extend_info_extra)
+    document = section_of(ITEM_PLAN)
+    document["backup_data"] = _with_extra(section_of(BACKUP_DATA_PLAN), backup_data_extra)
+    extend_info = _with_extra(section_of(EXTEND_INFO_PLAN), extend_info_extra)
     extend_info["volume_backups"] = volume_backups
     document["extend_info"] = extend_info
     document["replication_records"] = replication_records

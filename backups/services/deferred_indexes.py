@@ -29,7 +29,9 @@ from backups.models import CheckpointItem, ReplicationRecord, VolumeBackup
 DEFER_FROM_BYTES = 64 << 20
 #: Memory for each index build: sorts of a million keys stay in memory.
 MAINTENANCE_WORK_MEM = "512MB"
-TABLES = tuple(model._meta.db_table for model in (CheckpointItem, VolumeBackup, ReplicationRecord))
+#: The item tables, parents first.
+MODELS = (CheckpointItem, VolumeBackup, ReplicationRecord)
+TABLES = tuple(model._meta.db_table for model in MODELS)
 
 
 class DeferredIndexes:
